@@ -1,0 +1,195 @@
+#include "oauth/http_client.hpp"
+
+#include <openssl/ssl.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
+#include <stdexcept>
+#include <variant>
+
+#include "oauth/profile.hpp"
+
+namespace vegha::oauth {
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using asio::ip::tcp;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+struct Target {
+    std::string host;  // as sent in SNI and verified against the certificate
+    std::string port;
+    std::string host_header;
+    std::string path_and_query;
+    bool tls = true;
+    bool ip_literal = false;
+};
+
+Result<Target> target_of(const boost::urls::url& url) {
+    Target t;
+    const auto scheme = url.scheme_id();
+    t.tls = scheme == boost::urls::scheme::https;
+    if (!t.tls && !(scheme == boost::urls::scheme::http && is_loopback_host(url.host()))) {
+        return make_error(Errc::kInsecureUrl, "refusing plain http:// to a non-loopback host");
+    }
+    t.host = url.host_address();
+    t.ip_literal = url.host_type() == boost::urls::host_type::ipv4 ||
+                   url.host_type() == boost::urls::host_type::ipv6;
+    t.port = url.has_port() ? std::string(url.port()) : (t.tls ? "443" : "80");
+    t.host_header = url.encoded_host_and_port();
+    t.path_and_query = url.encoded_target().empty() ? "/" : std::string(url.encoded_target());
+    return t;
+}
+
+http::request<http::string_body> build_request(const HttpRequest& request, const Target& target,
+                                               const std::string& user_agent) {
+    const bool post = request.method == HttpRequest::Method::kPost;
+    http::request<http::string_body> req{post ? http::verb::post : http::verb::get,
+                                         target.path_and_query, 11};
+    req.set(http::field::host, target.host_header);
+    req.set(http::field::user_agent, user_agent);
+    req.set(http::field::accept, "application/json");
+    if (!request.authorization.empty()) {
+        req.set(http::field::authorization, request.authorization.reveal());
+    }
+    if (post) {
+        req.set(http::field::content_type, request.content_type);
+        req.body() = std::string(request.body.reveal());
+        req.prepare_payload();
+    }
+    return req;
+}
+
+Error network_error(std::string_view step, const Target& target, const beast::error_code& ec) {
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted) {
+        return make_error(Errc::kTimeout, "timed out during " + std::string(step) + " with " +
+                                              target.host + ":" + target.port);
+    }
+    return make_error(Errc::kNetwork, std::string(step) + " with " + target.host + ":" +
+                                          target.port + " failed: " + ec.message());
+}
+
+// Writes the request and reads the answer on a connected stream (plain or TLS).
+template <class Stream>
+asio::awaitable<Result<HttpResponse>> exchange(Stream& stream,
+                                               http::request<http::string_body>& req,
+                                               const Target& target, std::size_t body_limit) {
+    auto [write_ec, written] = co_await http::async_write(stream, req, kNoThrow);
+    std::fill(req.body().begin(), req.body().end(), '\0');
+    if (write_ec) {
+        co_return network_error("sending the request", target, write_ec);
+    }
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(body_limit);
+    auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, kNoThrow);
+    if (read_ec == http::error::body_limit) {
+        co_return make_error(Errc::kInvalidTokenResponse,
+                             "the answer from " + target.host + " is larger than " +
+                                 std::to_string(body_limit) + " bytes");
+    }
+    if (read_ec) {
+        co_return network_error("reading the answer", target, read_ec);
+    }
+    auto response = parser.release();
+    HttpResponse out;
+    out.status = response.result_int();
+    out.content_type = std::string(response[http::field::content_type]);
+    out.body = std::move(response.body());
+    co_return out;
+}
+
+}  // namespace
+
+struct HttpClient::Impl {
+    asio::any_io_executor executor;
+    HttpClientOptions options;
+    asio::ssl::context tls{asio::ssl::context::tls_client};
+};
+
+HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
+    : impl_(std::make_unique<Impl>(Impl{std::move(executor), std::move(options)})) {
+    auto& tls = impl_->tls;
+    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                    asio::ssl::context::no_tlsv1_1);
+    tls.set_verify_mode(asio::ssl::verify_peer);
+    boost::system::error_code ec;
+    if (impl_->options.ca_file.empty()) {
+        tls.set_default_verify_paths(ec);
+    } else {
+        tls.load_verify_file(impl_->options.ca_file, ec);
+    }
+    if (ec) {
+        throw std::runtime_error("cannot load trusted CA certificates: " + ec.message());
+    }
+}
+
+HttpClient::~HttpClient() = default;
+
+asio::awaitable<Result<HttpResponse>> HttpClient::send(const HttpRequest& request) {
+    auto target = target_of(request.url);
+    if (!target) {
+        co_return target.error();
+    }
+    ++requests_sent_;
+    const auto deadline = std::chrono::steady_clock::now() + request.timeout;
+
+    // Name resolution has no deadline of its own; it races a timer.
+    tcp::resolver resolver(impl_->executor);
+    asio::steady_timer timer(impl_->executor, deadline);
+    auto raced = co_await (resolver.async_resolve(target->host, target->port, kNoThrow) ||
+                           timer.async_wait(kNoThrow));
+    if (raced.index() == 1) {
+        co_return make_error(Errc::kTimeout, "timed out resolving " + target->host);
+    }
+    auto [resolve_ec, endpoints] = std::get<0>(raced);
+    if (resolve_ec) {
+        co_return network_error("resolving the host", *target, resolve_ec);
+    }
+
+    beast::tcp_stream tcp_stream(impl_->executor);
+    tcp_stream.expires_at(deadline);
+    auto [connect_ec, endpoint] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
+    if (connect_ec) {
+        co_return network_error("connecting", *target, connect_ec);
+    }
+
+    auto req = build_request(request, *target, impl_->options.user_agent);
+    if (!target->tls) {
+        co_return co_await exchange(tcp_stream, req, *target, impl_->options.max_body_size);
+    }
+
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), impl_->tls);
+    // SNI is for names only (RFC 6066 §3); the certificate is checked against the host
+    // either way.
+    if (!target->ip_literal &&
+        !SSL_set_tlsext_host_name(stream.native_handle(), target->host.c_str())) {
+        co_return make_error(Errc::kTls, "cannot set the TLS server name for " + target->host);
+    }
+    stream.set_verify_callback(asio::ssl::host_name_verification(target->host));
+    auto [handshake_ec] = co_await stream.async_handshake(asio::ssl::stream_base::client, kNoThrow);
+    if (handshake_ec) {
+        if (handshake_ec == beast::error::timeout) {
+            co_return network_error("the TLS handshake", *target, handshake_ec);
+        }
+        co_return make_error(Errc::kTls, "TLS handshake with " + target->host + " failed: " +
+                                             handshake_ec.message());
+    }
+    co_return co_await exchange(stream, req, *target, impl_->options.max_body_size);
+}
+
+}  // namespace vegha::oauth
