@@ -1,0 +1,57 @@
+#pragma once
+
+// What the daemon does with a request: reads the envelope, resolves the profile (named or
+// inline), asks the token service and writes the reply. Everything here runs on the one
+// I/O thread.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <spdlog/logger.h>
+
+#include "daemon/config.hpp"
+#include "ipc/server.hpp"
+#include "oauth/http_client.hpp"
+#include "oauth/token_client.hpp"
+#include "oauth/token_service.hpp"
+#include "proto/protocol.hpp"
+
+namespace vegha::daemon {
+
+class Broker {
+public:
+    Broker(boost::asio::any_io_executor executor, Config config,
+           oauth::HttpClientOptions http_options, oauth::Now now = oauth::Clock::now);
+
+    // The ipc::RequestHandler: one request body in, one reply body out. Never throws for
+    // bad input.
+    boost::asio::awaitable<std::string> handle(std::string body, const ipc::ConnectionInfo& conn);
+
+    // Reported by `status`.
+    void set_connection_counter(std::function<std::size_t()> counter);
+
+private:
+    boost::asio::awaitable<std::string> get_token(const proto::Request& request,
+                                                  const std::string& tag);
+    std::string list(const proto::Request& request) const;
+    std::string status(const proto::Request& request) const;
+
+    Config config_;
+    oauth::Now now_;
+    oauth::HttpClient http_;
+    oauth::TokenClient token_client_;
+    oauth::TokenService tokens_;
+    std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
+    std::function<std::size_t()> connections_;
+    std::shared_ptr<spdlog::logger> log_;
+};
+
+// The `get_token` result object's text for a token (see proto/PROTOCOL.md), prepared once
+// per token and sent as is on every cache hit.
+std::string render_token_result(const oauth::Token& token);
+
+}  // namespace vegha::daemon

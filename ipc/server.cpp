@@ -1,0 +1,230 @@
+#include "ipc/server.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <array>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <optional>
+#include <unordered_map>
+
+#include "core/log.hpp"
+#include "proto/protocol.hpp"
+
+namespace vegha::ipc {
+namespace asio = boost::asio;
+using asio::local::stream_protocol;
+using namespace asio::experimental::awaitable_operators;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+enum class IoOutcome { kDone, kClosed, kTimedOut, kFailed };
+
+// Runs one read or write on `socket` against a deadline; the loser is cancelled.
+template <class Operation>
+asio::awaitable<IoOutcome> with_deadline(stream_protocol::socket& socket, Operation operation,
+                                         std::chrono::milliseconds timeout) {
+    asio::steady_timer timer(socket.get_executor(), timeout);
+    auto raced = co_await (std::move(operation) || timer.async_wait(kNoThrow));
+    if (raced.index() == 1) {
+        co_return IoOutcome::kTimedOut;
+    }
+    const auto [ec, bytes] = std::get<0>(raced);
+    if (!ec) {
+        co_return IoOutcome::kDone;
+    }
+    co_return ec == asio::error::eof || ec == asio::error::connection_reset ||
+                      ec == asio::error::operation_aborted
+                  ? IoOutcome::kClosed
+                  : IoOutcome::kFailed;
+}
+
+}  // namespace
+
+struct Server::Impl : std::enable_shared_from_this<Impl> {
+    Impl(asio::any_io_executor ex, std::filesystem::path path, RequestHandler h, ServerOptions o)
+        : executor(ex), socket_path(std::move(path)), handler(std::move(h)), options(o),
+          acceptor(ex), log(vegha::log::logger("ipc")) {}
+
+    asio::awaitable<void> serve(std::shared_ptr<stream_protocol::socket> socket,
+                                ConnectionInfo info);
+    asio::awaitable<bool> write_reply(stream_protocol::socket& socket, const std::string& body);
+
+    asio::any_io_executor executor;
+    std::filesystem::path socket_path;
+    RequestHandler handler;
+    ServerOptions options;
+    std::optional<SocketLock> lock;
+    stream_protocol::acceptor acceptor;
+    std::unordered_map<std::uint64_t, std::weak_ptr<stream_protocol::socket>> connections;
+    std::uint64_t next_connection_id = 1;
+    bool stopped = false;
+    std::shared_ptr<spdlog::logger> log;
+};
+
+Server::Server(asio::any_io_executor executor, std::filesystem::path socket_path,
+               RequestHandler handler, ServerOptions options)
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(socket_path),
+                                   std::move(handler), options)) {}
+
+Server::~Server() { stop(); }
+
+Result<void> Server::listen() {
+    auto lock = SocketLock::acquire(impl_->socket_path);
+    if (!lock) {
+        return lock.error();
+    }
+    impl_->lock.emplace(std::move(*lock));
+
+    boost::system::error_code ec;
+    const stream_protocol::endpoint endpoint(impl_->socket_path.string());
+    impl_->acceptor.open(endpoint.protocol(), ec);
+    if (!ec) {
+        impl_->acceptor.bind(endpoint, ec);
+    }
+    // The folder is already 0700; the socket's own mode is a second fence.
+    if (!ec && ::chmod(impl_->socket_path.c_str(), 0600) != 0) {
+        ec.assign(errno, boost::system::system_category());
+    }
+    if (!ec) {
+        impl_->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    }
+    if (ec) {
+        return make_error(Errc::kInternal,
+                          "cannot listen on " + impl_->socket_path.string() + ": " + ec.message());
+    }
+    impl_->log->info("listening on {}", impl_->socket_path.string());
+    return {};
+}
+
+asio::awaitable<void> Server::run() {
+    auto self = impl_;
+    while (!self->stopped) {
+        auto [ec, accepted] = co_await self->acceptor.async_accept(kNoThrow);
+        if (ec) {
+            if (self->stopped || ec == asio::error::operation_aborted) {
+                break;
+            }
+            // Out of descriptors and the like: say so, and keep serving the others.
+            self->log->warn("accept failed: {}", ec.message());
+            continue;
+        }
+        auto socket = std::make_shared<stream_protocol::socket>(std::move(accepted));
+        ConnectionInfo info;
+        info.id = self->next_connection_id++;
+        const auto peer = peer_credentials(socket->native_handle());
+        if (!peer) {
+            self->log->warn("conn {}: cannot read the peer's credentials; closing", info.id);
+            continue;
+        }
+        info.peer = *peer;
+        self->connections.emplace(info.id, socket);
+        asio::co_spawn(self->executor, self->serve(socket, info), asio::detached);
+    }
+}
+
+asio::awaitable<bool> Server::Impl::write_reply(stream_protocol::socket& socket,
+                                                const std::string& body) {
+    const std::string framed = proto::frame(body);
+    const auto outcome = co_await with_deadline(
+        socket, asio::async_write(socket, asio::buffer(framed), kNoThrow), options.write_timeout);
+    co_return outcome == IoOutcome::kDone;
+}
+
+asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socket> socket,
+                                          ConnectionInfo info) {
+    auto self = shared_from_this();
+    if (info.peer.uid != ::geteuid()) {
+        log->warn("conn {}: refused peer pid {} of uid {}", info.id, info.peer.pid, info.peer.uid);
+        co_await write_reply(*socket, proto::encode_error(std::nullopt,
+                                                          make_error(Errc::kPermissionDenied,
+                                                                     "this broker serves only "
+                                                                     "its own user")));
+    }
+    while (info.peer.uid == ::geteuid() && !stopped) {
+        std::array<unsigned char, proto::kHeaderSize> header{};
+        auto outcome = co_await with_deadline(
+            *socket, asio::async_read(*socket, asio::buffer(header), kNoThrow),
+            options.idle_timeout);
+        if (outcome == IoOutcome::kTimedOut) {
+            log->debug("conn {}: idle, closing", info.id);
+        }
+        if (outcome != IoOutcome::kDone) {
+            break;
+        }
+
+        const std::uint32_t size = proto::decode_header(header.data());
+        if (size == 0 || size > proto::kMaxFrameSize) {
+            const Errc code = size == 0 ? Errc::kMalformedFrame : Errc::kFrameTooLarge;
+            log->warn("conn {}: frame of {} bytes refused; closing", info.id, size);
+            co_await write_reply(*socket,
+                                 proto::encode_error(std::nullopt,
+                                                     make_error(code, "frame length " +
+                                                                          std::to_string(size) +
+                                                                          " is outside 1.." +
+                                                                          std::to_string(
+                                                                              proto::kMaxFrameSize))));
+            break;
+        }
+
+        std::string body(size, '\0');
+        outcome = co_await with_deadline(
+            *socket, asio::async_read(*socket, asio::buffer(body), kNoThrow),
+            options.frame_timeout);
+        if (outcome != IoOutcome::kDone) {
+            log->warn("conn {}: truncated frame ({} bytes announced); closing", info.id, size);
+            break;
+        }
+
+        std::string reply;
+        try {
+            reply = co_await handler(std::move(body), info);
+        } catch (const std::exception& e) {
+            log->error("conn {}: request handler failed: {}", info.id, e.what());
+            reply = proto::encode_error(std::nullopt,
+                                        make_error(Errc::kInternal, "the daemon hit an internal "
+                                                                    "error; see its log"));
+        }
+        if (!co_await write_reply(*socket, reply)) {
+            log->debug("conn {}: reply not delivered; closing", info.id);
+            break;
+        }
+    }
+    boost::system::error_code ignored;
+    socket->close(ignored);
+    connections.erase(info.id);
+}
+
+void Server::stop() {
+    if (!impl_ || impl_->stopped) {
+        return;
+    }
+    impl_->stopped = true;
+    boost::system::error_code ignored;
+    impl_->acceptor.close(ignored);
+    for (auto& [id, weak] : impl_->connections) {
+        if (auto socket = weak.lock()) {
+            socket->close(ignored);
+        }
+    }
+    if (impl_->lock) {
+        // Only the holder of the lock may remove the socket file.
+        ::unlink(impl_->socket_path.c_str());
+    }
+}
+
+std::size_t Server::connection_count() const noexcept { return impl_->connections.size(); }
+
+const std::filesystem::path& Server::socket_path() const noexcept { return impl_->socket_path; }
+
+}  // namespace vegha::ipc

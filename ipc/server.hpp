@@ -1,0 +1,67 @@
+#pragma once
+
+// The daemon's side of the socket: accepts local connections, refuses other users, reads
+// frames with deadlines, hands each request body to a handler and writes its reply. It
+// knows frames, not operations: what a request means is the handler's business.
+
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "core/error.hpp"
+#include "ipc/socket_path.hpp"
+
+namespace vegha::ipc {
+
+struct ConnectionInfo {
+    std::uint64_t id = 0;
+    PeerCredentials peer;
+};
+
+// Produces the reply body for one request body. It must not throw for bad input (bad
+// input is answered with an error reply); an exception is logged and answered with
+// internal_error.
+using RequestHandler =
+    std::function<boost::asio::awaitable<std::string>(std::string body, const ConnectionInfo&)>;
+
+struct ServerOptions {
+    // Once a frame's header has arrived, its body must follow within this time.
+    std::chrono::milliseconds frame_timeout{std::chrono::seconds(10)};
+    // A connection with no request for this long is closed.
+    std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
+    // Writing a reply must finish within this time (a client that stops reading).
+    std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
+};
+
+class Server {
+public:
+    Server(boost::asio::any_io_executor executor, std::filesystem::path socket_path,
+           RequestHandler handler, ServerOptions options = {});
+    ~Server();
+    Server(const Server&) = delete;
+    Server& operator=(const Server&) = delete;
+
+    // Takes the socket lock, binds and listens (socket mode 0600). Fails when another
+    // daemon serves the path, or when the path cannot be made ours.
+    Result<void> listen();
+
+    // Accepts until stop(); each connection runs as its own coroutine.
+    boost::asio::awaitable<void> run();
+
+    // Stops accepting, closes every open connection and removes the socket file.
+    void stop();
+
+    std::size_t connection_count() const noexcept;
+    const std::filesystem::path& socket_path() const noexcept;
+
+private:
+    struct Impl;
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace vegha::ipc
