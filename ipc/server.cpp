@@ -59,6 +59,7 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
     asio::awaitable<void> serve(std::shared_ptr<stream_protocol::socket> socket,
                                 ConnectionInfo info);
     asio::awaitable<bool> write_reply(stream_protocol::socket& socket, const std::string& body);
+    asio::awaitable<void> refuse(stream_protocol::socket& socket, const Error& error);
 
     asio::any_io_executor executor;
     std::filesystem::path socket_path;
@@ -141,15 +142,33 @@ asio::awaitable<bool> Server::Impl::write_reply(stream_protocol::socket& socket,
     co_return outcome == IoOutcome::kDone;
 }
 
+// Sends a last error and closes. The peer may still be writing its request: closing at once
+// could fail its write before it reads the error, so the daemon stops sending, then drains
+// what the peer sends until it hangs up (at most a second).
+asio::awaitable<void> Server::Impl::refuse(stream_protocol::socket& socket, const Error& error) {
+    co_await write_reply(socket, proto::encode_error(std::nullopt, error));
+    boost::system::error_code ignored;
+    socket.shutdown(stream_protocol::socket::shutdown_send, ignored);
+    std::array<char, 4096> sink{};
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < until) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            until - std::chrono::steady_clock::now());
+        const auto outcome = co_await with_deadline(
+            socket, socket.async_read_some(asio::buffer(sink), kNoThrow), left);
+        if (outcome != IoOutcome::kDone) {
+            break;
+        }
+    }
+}
+
 asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socket> socket,
                                           ConnectionInfo info) {
     auto self = shared_from_this();
     if (info.peer.uid != ::geteuid()) {
         log->warn("conn {}: refused peer pid {} of uid {}", info.id, info.peer.pid, info.peer.uid);
-        co_await write_reply(*socket, proto::encode_error(std::nullopt,
-                                                          make_error(Errc::kPermissionDenied,
-                                                                     "this broker serves only "
-                                                                     "its own user")));
+        co_await refuse(*socket, make_error(Errc::kPermissionDenied,
+                                            "this broker serves only its own user"));
     }
     while (info.peer.uid == ::geteuid() && !stopped) {
         std::array<unsigned char, proto::kHeaderSize> header{};
@@ -167,13 +186,9 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socke
         if (size == 0 || size > proto::kMaxFrameSize) {
             const Errc code = size == 0 ? Errc::kMalformedFrame : Errc::kFrameTooLarge;
             log->warn("conn {}: frame of {} bytes refused; closing", info.id, size);
-            co_await write_reply(*socket,
-                                 proto::encode_error(std::nullopt,
-                                                     make_error(code, "frame length " +
-                                                                          std::to_string(size) +
-                                                                          " is outside 1.." +
-                                                                          std::to_string(
-                                                                              proto::kMaxFrameSize))));
+            co_await refuse(*socket, make_error(code, "frame length " + std::to_string(size) +
+                                                          " is outside 1.." +
+                                                          std::to_string(proto::kMaxFrameSize)));
             break;
         }
 
