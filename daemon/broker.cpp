@@ -60,7 +60,11 @@ Broker::Broker(asio::any_io_executor executor, Config config,
       http_(executor, std::move(http_options)),
       token_client_(http_, now_),
       tokens_(executor, token_client_, now_, render_token_result),
-      log_(vegha::log::logger("daemon")) {}
+      log_(vegha::log::logger("daemon")) {
+    for (const auto& [name, profile] : config_.profiles) {
+        profile_keys_.emplace(name, oauth::cache_key(profile));
+    }
+}
 
 void Broker::set_connection_counter(std::function<std::size_t()> counter) {
     connections_ = std::move(counter);
@@ -109,6 +113,7 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
     }
 
     const oauth::Profile* profile = nullptr;
+    std::string key;
     std::optional<oauth::Profile> inline_profile;
     if (name) {
         if (!name->is_string()) {
@@ -121,6 +126,7 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
                                           "\" is configured"));
         }
         profile = &it->second;
+        key = profile_keys_.at(it->first);
     } else {
         if (!inline_config->is_object()) {
             co_return fail(make_error(Errc::kInvalidRequest, "\"config\" must be an object"));
@@ -132,19 +138,25 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
         }
         inline_profile = std::move(*parsed);
         profile = &*inline_profile;
+        key = oauth::cache_key(*profile);
     }
 
     const std::string label = profile->name.empty() ? "(inline)" : profile->name;
-    auto lease = co_await tokens_.get_token(*profile, oauth::TokenOptions{*min_ttl});
+    auto lease = co_await tokens_.get_token(*profile, key, oauth::TokenOptions{*min_ttl});
     if (!lease) {
         co_return fail(lease.error());
     }
     const auto& token = lease->entry->token;
-    log_->info("{}: token for {} ({} at {}, client {}) {}, expires in {}s, fp {}", tag, label,
-               oauth::grant_type_name(profile->grant), loggable(profile->token_url),
-               profile->client_id.value, lease->from_cache ? "from cache" : "from provider",
-               std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_()).count(),
-               token.access_token.fingerprint());
+    // A cache hit is the hot path and the common case: its line is debug detail, and its
+    // arguments are not even computed at the default level.
+    const auto level = lease->from_cache ? spdlog::level::debug : spdlog::level::info;
+    if (log_->should_log(level)) {
+        const auto left = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_());
+        log_->log(level, "{}: token for {} ({} at {}, client {}) {}, expires in {}s, fp {}", tag,
+                  label, oauth::grant_type_name(profile->grant), loggable(profile->token_url),
+                  profile->client_id.value, lease->from_cache ? "from cache" : "from provider",
+                  left.count(), token.access_token.fingerprint());
+    }
     co_return proto::encode_result(request.id, lease->entry->rendered, lease->from_cache);
 }
 
@@ -164,7 +176,7 @@ std::string Broker::list(const proto::Request& request) const {
             {"scopes", std::move(scopes)},
             {"has_token", false},
         };
-        if (auto entry = tokens_.cache().peek(oauth::cache_key(profile));
+        if (auto entry = tokens_.cache().peek(profile_keys_.at(name));
             entry && entry->token.expires_at > now) {
             item["has_token"] = true;
             item["expires_at"] = unix_seconds(entry->token.expires_at);

@@ -41,6 +41,8 @@ private:
     std::string status(const proto::Request& request) const;
 
     Config config_;
+    // cache_key() of each named profile, computed once.
+    std::map<std::string, std::string> profile_keys_;
     oauth::Now now_;
     oauth::HttpClient http_;
     oauth::TokenClient token_client_;

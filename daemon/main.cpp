@@ -59,11 +59,9 @@ int serve(const Options& options) {
                            return broker->handle(std::move(body), conn);
                        });
     broker->set_connection_counter([&server] { return server.connection_count(); });
-    if (auto listening = server.listen(); !listening) {
-        log->error("{}", listening.error().message);
-        return 1;
-    }
 
+    // Handlers are in place before the socket appears: a SIGTERM sent as soon as a client
+    // can connect must still shut down cleanly.
     boost::asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const boost::system::error_code& ec, int signal) {
         if (!ec) {
@@ -72,6 +70,11 @@ int serve(const Options& options) {
             io.stop();
         }
     });
+    if (auto listening = server.listen(); !listening) {
+        log->error("{}", listening.error().message);
+        return 1;
+    }
+
     boost::asio::co_spawn(io, server.run(), [&log](std::exception_ptr e) {
         if (e) {
             try {

@@ -30,7 +30,12 @@ TokenService::~TokenService() = default;
 
 asio::awaitable<Result<TokenLease>> TokenService::get_token(const Profile& profile,
                                                             TokenOptions options) {
-    const std::string key = cache_key(profile);
+    co_return co_await get_token(profile, cache_key(profile), options);
+}
+
+asio::awaitable<Result<TokenLease>> TokenService::get_token(const Profile& profile,
+                                                            const std::string& key,
+                                                            TokenOptions options) {
     if (auto hit = cache_.find(key, now_(), options.min_ttl)) {
         co_return TokenLease{std::move(hit), true};
     }

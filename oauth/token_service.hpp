@@ -47,6 +47,12 @@ public:
     boost::asio::awaitable<Result<TokenLease>> get_token(const Profile& profile,
                                                          TokenOptions options);
 
+    // The same, for a caller that keeps cache_key(profile) at hand: computing the key
+    // hashes the credentials, which a cache hit should not have to pay for.
+    boost::asio::awaitable<Result<TokenLease>> get_token(const Profile& profile,
+                                                         const std::string& key,
+                                                         TokenOptions options);
+
     const TokenCache& cache() const noexcept { return cache_; }
 
 private:

@@ -50,7 +50,8 @@ IdpCounters DemoIdp::counters() const {
                        count("client_credentials"), count("password"), count("refresh_token")};
 }
 
-Daemon::Daemon(const std::string& config_json, std::map<std::string, std::string> env) {
+Daemon::Daemon(const std::string& config_json, std::map<std::string, std::string> env,
+               const std::string& log_level) {
     const fs::path config = dir_.path() / "config.json";
     {
         std::ofstream out(config);
@@ -60,7 +61,7 @@ Daemon::Daemon(const std::string& config_json, std::map<std::string, std::string
     socket_ = dir_.path() / "run" / "broker.sock";
     process_ = std::make_unique<Process>(ProcessOptions{
         .argv = {brokerd_path().string(), "--config", config.string(), "--socket",
-                 socket_.string(), "--log-level", "debug"},
+                 socket_.string(), "--log-level", log_level},
         .env = std::move(env),
         .stderr_path = dir_.path() / "daemon.log",
     });

@@ -53,7 +53,8 @@ class Daemon {
 public:
     // Writes `config_json` as the daemon's config file, starts vegha-brokerd with a socket
     // in a private folder, and waits (up to 20 s) until the socket accepts connections.
-    explicit Daemon(const std::string& config_json, std::map<std::string, std::string> env = {});
+    explicit Daemon(const std::string& config_json, std::map<std::string, std::string> env = {},
+                    const std::string& log_level = "debug");
 
     const std::filesystem::path& socket_path() const { return socket_; }
     const std::filesystem::path& folder() const { return dir_.path(); }

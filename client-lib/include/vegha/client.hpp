@@ -75,7 +75,7 @@ std::string resolve_socket_path(std::string_view explicit_path = {});
 
 struct ClientOptions {
     // Empty means resolve_socket_path() decides, when the client first connects.
-    std::string socket_path;
+    std::string socket_path = {};
     // The longest one call may take, from connecting to the last byte of the reply. The
     // default is long because a token request may wait on the identity provider.
     std::chrono::milliseconds timeout{std::chrono::seconds(120)};
@@ -84,10 +84,10 @@ struct ClientOptions {
 // Exactly one of `profile` and `inline_config` must be set.
 struct TokenRequest {
     // The name of a profile configured in the daemon.
-    std::string profile;
+    std::string profile = {};
     // Alternatively, a profile given inline: the text of a JSON object with the same
     // members as a profile in the daemon's config.json (secrets as values).
-    std::string inline_config;
+    std::string inline_config = {};
     // The token must stay valid at least this long; the daemon refreshes it otherwise.
     std::chrono::seconds min_ttl{0};
 };
