@@ -8,6 +8,11 @@
 
 namespace vegha {
 
+Secret::Secret(std::string value) : value_(std::move(value)) {
+    // A short string lives inside the object, so moving it leaves the bytes behind.
+    OPENSSL_cleanse(value.data(), value.capacity());
+}
+
 Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
     other.wipe();
 }
@@ -32,9 +37,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
 Secret::~Secret() { wipe(); }
 
 void Secret::wipe() noexcept {
-    // Clears the bytes in place (including a short string's inline buffer) before the
-    // storage goes back to the allocator; OPENSSL_cleanse is not optimised away.
-    OPENSSL_cleanse(value_.data(), value_.size());
+    // Clears the whole buffer, not just size() bytes: a moved-from short string has size 0
+    // but keeps its old bytes inline. OPENSSL_cleanse is not optimised away.
+    OPENSSL_cleanse(value_.data(), value_.capacity());
     value_.clear();
 }
 

@@ -13,7 +13,7 @@ namespace vegha {
 class Secret {
 public:
     Secret() = default;
-    explicit Secret(std::string value) : value_(std::move(value)) {}
+    explicit Secret(std::string value);
     explicit Secret(std::string_view value) : value_(value) {}
 
     Secret(const Secret& other) : value_(other.value_) {}

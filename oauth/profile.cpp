@@ -57,6 +57,15 @@ Result<boost::urls::url> parse_endpoint_url(std::string_view text, std::string_v
         return make_error(Errc::kInvalidRequest,
                           "\"" + std::string(field) + "\" is not an absolute http(s) URL");
     }
+    // RFC 3986 §3.3: after an authority the path is empty or starts with "/". Checking it
+    // also refuses "http://127.0.0.1.evil.example/", which Boost.URL 1.81 misreads as host
+    // 127.0.0.1 with the path ".evil.example/".
+    const auto path = parsed->encoded_path();
+    if (!path.empty() && path.front() != '/') {
+        return make_error(Errc::kInvalidRequest,
+                          "\"" + std::string(field) + "\" has a host this broker cannot read "
+                          "safely (a name that begins like an IP address?)");
+    }
     const auto scheme = parsed->scheme_id();
     if (scheme == boost::urls::scheme::http) {
         if (!is_loopback_host(parsed->host())) {

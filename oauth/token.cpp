@@ -138,28 +138,27 @@ Error not_a_token_response(const HttpResponse& response, std::string_view why) {
 }  // namespace
 
 std::string redacted_prefix(std::string_view body, std::size_t max_chars) {
+    // Whole runs of token characters are judged before any of them is copied, so a long
+    // run (likely a credential) is blanked even where the prefix limit cuts through it.
+    constexpr std::size_t kLongRun = 16;
     std::string out;
-    std::size_t run_start = 0;
-    for (std::size_t i = 0; i < body.size() && out.size() < max_chars; ++i) {
-        const char c = body[i];
-        if (is_token_char(c)) {
-            if (i == 0 || !is_token_char(body[i - 1])) {
-                run_start = out.size();
-            }
-            out += c;
-            // A run this long is likely a credential: keep none of it.
-            if (out.size() - run_start >= 16) {
-                std::size_t end = i;
-                while (end < body.size() && is_token_char(body[end])) {
-                    ++end;
-                }
-                out.resize(run_start);
-                out += "[redacted]";
-                i = end - 1;
-            }
-        } else {
-            out += std::isprint(static_cast<unsigned char>(c)) ? c : ' ';
+    std::size_t i = 0;
+    while (i < body.size() && out.size() < max_chars) {
+        if (!is_token_char(body[i])) {
+            out += std::isprint(static_cast<unsigned char>(body[i])) ? body[i] : ' ';
+            ++i;
+            continue;
         }
+        std::size_t end = i;
+        while (end < body.size() && is_token_char(body[end])) {
+            ++end;
+        }
+        if (end - i >= kLongRun) {
+            out += "[redacted]";
+        } else {
+            out.append(body.substr(i, std::min(end - i, max_chars - out.size())));
+        }
+        i = end;
     }
     return out;
 }

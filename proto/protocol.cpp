@@ -52,7 +52,7 @@ Result<Request> decode_request(std::string_view body) {
     if (auto* params = object.if_contains("params"); params && params->is_object()) {
         request.params = std::move(params->as_object());
     } else if (params && !params->is_null()) {
-        return make_error(Errc::kMalformedFrame, "\"params\" must be an object");
+        request.params_malformed = true;
     }
     return request;
 }
@@ -68,6 +68,9 @@ Result<Operation> check_envelope(const Request& request) {
     }
     if (!request.id) {
         return make_error(Errc::kInvalidRequest, "request has no non-negative integer \"id\"");
+    }
+    if (request.params_malformed) {
+        return make_error(Errc::kInvalidRequest, "\"params\" must be an object");
     }
     if (request.op == "get_token") {
         return Operation::kGetToken;

@@ -39,12 +39,14 @@ struct Request {
     std::optional<std::uint64_t> id;
     std::string op;
     boost::json::object params;
+    bool params_malformed = false;  // "params" was there but not an object
 };
 
 // Fails with kMalformedFrame when the body is not a JSON object.
 Result<Request> decode_request(std::string_view body);
 
-// Checks the version and names the operation; kUnsupportedVersion or kUnknownOperation.
+// Checks the version and names the operation; kUnsupportedVersion, kUnknownOperation, or
+// kInvalidRequest for a missing id or "params" that is not an object.
 Result<Operation> check_envelope(const Request& request);
 
 // Replies. `result` is a JSON object's text; encode_result splices it without re-parsing so
