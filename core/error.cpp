@@ -7,7 +7,7 @@
 namespace vegha {
 namespace {
 
-constexpr std::array<std::pair<Errc, std::string_view>, 18> kNames{{
+constexpr std::array<std::pair<Errc, std::string_view>, 21> kNames{{
     {Errc::kInvalidRequest, "invalid_request"},
     {Errc::kMissingField, "missing_field"},
     {Errc::kUnknownProfile, "unknown_profile"},
@@ -25,6 +25,9 @@ constexpr std::array<std::pair<Errc, std::string_view>, 18> kNames{{
     {Errc::kFrameTooLarge, "frame_too_large"},
     {Errc::kPermissionDenied, "permission_denied"},
     {Errc::kDaemonUnavailable, "daemon_unavailable"},
+    {Errc::kKeystoreLocked, "keystore_locked"},
+    {Errc::kKeystoreUnavailable, "keystore_unavailable"},
+    {Errc::kStoreFailed, "store_failed"},
     {Errc::kInternal, "internal_error"},
 }};
 

@@ -33,6 +33,9 @@ enum class Errc {
     kFrameTooLarge,          // a frame over the size cap
     kPermissionDenied,       // peer of another uid
     kDaemonUnavailable,      // client side: no daemon is listening
+    kKeystoreLocked,         // the OS keystore is locked and no unlock prompt succeeded
+    kKeystoreUnavailable,    // no usable OS keystore (no session bus, no provider, no answer)
+    kStoreFailed,            // the sealed grant store cannot be read, verified or written
     kInternal,               // a bug; logged with detail, reported without
 };
 

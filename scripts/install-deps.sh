@@ -14,6 +14,10 @@ packages=(
     libgtest-dev libgmock-dev libclang-rt-14-dev
     # Tests and the demo
     curl python3
+    # Token store tests: a real Secret Service, and the Windows path under Wine
+    gnome-keyring libsecret-tools dbus-x11 g++-mingw-w64-x86-64-posix wine64
+    # Browser login tests (tests/browser): the system browser, driven headless
+    chromium
 )
 
 as_root() {
