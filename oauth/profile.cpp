@@ -35,6 +35,16 @@ std::string_view client_auth_name(ClientAuth auth) noexcept {
     return "unknown";
 }
 
+std::string_view login_method_name(LoginMethod method) noexcept {
+    switch (method) {
+        case LoginMethod::kBrowser:
+            return "browser";
+        case LoginMethod::kDevice:
+            return "device";
+    }
+    return "unknown";
+}
+
 EnvLookup process_environment() {
     return [](std::string_view name) -> std::optional<std::string> {
         const char* value = std::getenv(std::string(name).c_str());
@@ -261,6 +271,67 @@ Result<std::optional<boost::urls::url>> read_redirect_uri(const json::object& ob
     return url;
 }
 
+Result<LoginMethod> read_login_method(const json::object& object, std::string_view profile) {
+    auto method = optional_string(object, profile, "login");
+    if (!method) {
+        return method.error();
+    }
+    if (!*method || **method == "browser") {
+        return LoginMethod::kBrowser;
+    }
+    if (**method == "device") {
+        return LoginMethod::kDevice;
+    }
+    return field_error(Errc::kInvalidRequest, profile, "login", "must be browser or device");
+}
+
+Result<std::vector<std::string>> read_browser_command(const json::object& object,
+                                                      std::string_view profile,
+                                                      const ParseOptions& options) {
+    const auto* value = object.if_contains("browser_command");
+    if (!value || value->is_null()) {
+        return std::vector<std::string>();
+    }
+    if (!options.allow_browser_command) {
+        return field_error(Errc::kInvalidRequest, profile, "browser_command",
+                           "is only accepted in the daemon's configuration file");
+    }
+    // An argv, never a shell line: the URL travels as one argument (see login/browser.hpp).
+    if (!value->is_array() || value->as_array().empty()) {
+        return field_error(Errc::kInvalidRequest, profile, "browser_command",
+                           "must be a non-empty array of strings (program and arguments)");
+    }
+    std::vector<std::string> argv;
+    for (const auto& item : value->as_array()) {
+        if (!item.is_string() || item.as_string().empty()) {
+            return field_error(Errc::kInvalidRequest, profile, "browser_command",
+                               "must hold non-empty strings");
+        }
+        argv.emplace_back(item.as_string());
+    }
+    return argv;
+}
+
+// RFC 8414 §2: an issuer is an https URL (http on loopback for a local provider) without
+// query or fragment. It is kept as written, since RFC 9207 compares it as a string.
+Result<std::optional<std::string>> read_issuer(const json::object& object,
+                                               std::string_view profile) {
+    auto text = optional_string(object, profile, "issuer");
+    if (!text || !*text) {
+        return text;
+    }
+    auto url = parse_endpoint_url(**text, "issuer");
+    if (!url) {
+        Error e = url.error();
+        e.message = field_error(e.code, profile, "issuer", "").message + ": " + e.message;
+        return e;
+    }
+    if (url->has_query()) {
+        return field_error(Errc::kInvalidRequest, profile, "issuer", "must not have a query");
+    }
+    return text;
+}
+
 Error missing(std::string_view profile, std::string_view field, GrantType grant) {
     return field_error(Errc::kMissingField, profile, field,
                        "is required for the " + std::string(grant_type_name(grant)) + " grant");
@@ -290,6 +361,15 @@ Result<void> check_required(const Profile& p, std::string_view name) {
             }
             break;
         case GrantType::kAuthorizationCode:
+            // A device login never sends the user to authorization_url nor back to a
+            // redirect; RFC 8628 §3.1 needs only the device endpoint.
+            if (p.login == LoginMethod::kDevice) {
+                if (!p.device_authorization_url) {
+                    return field_error(Errc::kMissingField, name, "device_authorization_url",
+                                       "is required when login is device");
+                }
+                break;
+            }
             if (!p.authorization_url) {
                 return missing(name, "authorization_url", p.grant);
             }
@@ -298,11 +378,54 @@ Result<void> check_required(const Profile& p, std::string_view name) {
             }
             break;
     }
+    if (p.grant != GrantType::kAuthorizationCode && p.login != LoginMethod::kBrowser) {
+        return field_error(Errc::kInvalidRequest, name, "login",
+                           "applies only to the authorization_code grant");
+    }
     if (p.client_auth != ClientAuth::kNone && p.client_secret.empty()) {
         return field_error(Errc::kMissingField, name, "client_secret",
                            "is required when client_auth is " +
                                std::string(client_auth_name(p.client_auth)));
     }
+    return {};
+}
+
+// The members about interactive login and logout, into `p`.
+Result<void> read_login_fields(const json::object& object, std::string_view name,
+                               const ParseOptions& options, Profile& p) {
+    auto method = read_login_method(object, name);
+    if (!method) {
+        return method.error();
+    }
+    p.login = *method;
+
+    auto device = read_url(object, name, "device_authorization_url");
+    auto revocation = read_url(object, name, "revocation_url");
+    if (!device) {
+        return device.error();
+    }
+    if (!revocation) {
+        return revocation.error();
+    }
+    p.device_authorization_url = std::move(*device);
+    p.revocation_url = std::move(*revocation);
+
+    auto browser = read_browser_command(object, name, options);
+    if (!browser) {
+        return browser.error();
+    }
+    p.browser_command = std::move(*browser);
+
+    auto issuer = read_issuer(object, name);
+    auto login_timeout = read_seconds(object, name, "login_timeout_seconds", p.login_timeout);
+    if (!issuer) {
+        return issuer.error();
+    }
+    if (!login_timeout) {
+        return login_timeout.error();
+    }
+    p.issuer = std::move(*issuer);
+    p.login_timeout = *login_timeout;
     return {};
 }
 
@@ -391,6 +514,10 @@ Result<Profile> parse_profile(const json::object& object, std::string_view name,
     }
     p.timeout = *timeout;
     p.default_lifetime = *lifetime;
+
+    if (auto read = read_login_fields(object, name, options, p); !read) {
+        return read.error();
+    }
 
     if (auto required = check_required(p, name); !required) {
         return required.error();

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/error.hpp"
 #include "core/secret.hpp"
@@ -24,8 +25,13 @@ enum class GrantType { kClientCredentials, kPassword, kAuthorizationCode };
 // How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
 enum class ClientAuth { kBasic, kPost, kNone };
 
+// How a person signs in for an authorization_code profile: the system browser with a
+// loopback redirect (RFC 8252), or a code entered on another device (RFC 8628).
+enum class LoginMethod { kBrowser, kDevice };
+
 std::string_view grant_type_name(GrantType grant) noexcept;
 std::string_view client_auth_name(ClientAuth auth) noexcept;
+std::string_view login_method_name(LoginMethod method) noexcept;
 
 struct ClientId {
     std::string value;
@@ -50,6 +56,20 @@ struct Profile {
     std::chrono::seconds timeout{30};
     // Assumed lifetime of a token whose response carries no expires_in.
     std::chrono::seconds default_lifetime{300};
+
+    // Interactive login (authorization_code profiles). kDevice needs
+    // device_authorization_url; kBrowser falls back to it when no browser can be started.
+    LoginMethod login = LoginMethod::kBrowser;
+    std::optional<boost::urls::url> device_authorization_url;
+    // The browser to start, as argv ("%s" marks the URL); empty: the daemon's default.
+    std::vector<std::string> browser_command;
+    // How long a person has to finish a login.
+    std::chrono::seconds login_timeout{300};
+    // The provider's issuer identifier; when set, the `iss` of an authorization response
+    // must equal it exactly (RFC 9207 §2.4). Kept as written: the comparison is textual.
+    std::optional<std::string> issuer;
+    // Where logout revokes the grant (RFC 7009); unset: logout only forgets it.
+    std::optional<boost::urls::url> revocation_url;
 };
 
 // Where indirect values such as "client_secret_env" are looked up. Inline profiles from a
@@ -60,6 +80,9 @@ EnvLookup process_environment();
 
 struct ParseOptions {
     EnvLookup env;  // empty: indirect values are refused
+    // "browser_command" names a program the daemon runs. Profiles sent with a request set
+    // this to false: a caller may ask for tokens, not make the daemon start programs.
+    bool allow_browser_command = true;
 };
 
 // Validates every field and the fields each grant requires; the error names the field.

@@ -3,32 +3,10 @@
 #include "oauth/form.hpp"
 
 namespace vegha::oauth {
+namespace {
 
-Result<HttpRequest> build_token_request(const Profile& profile) {
-    FormBody form;
-    switch (profile.grant) {
-        case GrantType::kClientCredentials:
-            form.add("grant_type", "client_credentials");
-            break;
-        case GrantType::kPassword:
-            form.add("grant_type", "password");
-            form.add("username", profile.username);
-            form.add("password", profile.password.reveal());
-            break;
-        case GrantType::kAuthorizationCode:
-            // TODO: the browser login (authorization code with PKCE through a loopback
-            // redirect) is not built yet; until it is, such profiles cannot get a token.
-            return make_error(Errc::kUnsupportedGrant,
-                              "the authorization_code grant needs a browser login, which this "
-                              "version of the broker cannot run yet");
-    }
-    if (!profile.scopes.empty()) {
-        form.add("scope", profile.scopes.to_string());
-    }
-    if (!profile.audience.empty()) {
-        form.add("audience", profile.audience);
-    }
-
+// Adds the client's authentication (RFC 6749 §2.3.1, §3.2.1) and finishes the request.
+HttpRequest finish_request(const Profile& profile, FormBody& form) {
     HttpRequest request;
     switch (profile.client_auth) {
         case ClientAuth::kBasic:
@@ -52,13 +30,82 @@ Result<HttpRequest> build_token_request(const Profile& profile) {
     return request;
 }
 
+}  // namespace
+
+Result<HttpRequest> build_token_request(const Profile& profile) {
+    FormBody form;
+    switch (profile.grant) {
+        case GrantType::kClientCredentials:
+            form.add("grant_type", "client_credentials");
+            break;
+        case GrantType::kPassword:
+            form.add("grant_type", "password");
+            form.add("username", profile.username);
+            form.add("password", profile.password.reveal());
+            break;
+        case GrantType::kAuthorizationCode:
+            return make_error(Errc::kLoginRequired,
+                              "an authorization_code profile gets its first token through a "
+                              "login in the browser, not a token request");
+    }
+    if (!profile.scopes.empty()) {
+        form.add("scope", profile.scopes.to_string());
+    }
+    if (!profile.audience.empty()) {
+        form.add("audience", profile.audience);
+    }
+    return finish_request(profile, form);
+}
+
+Result<HttpRequest> build_refresh_request(const Profile& profile, const Secret& refresh_token) {
+    if (refresh_token.empty()) {
+        return make_error(Errc::kInternal, "no refresh token to use");
+    }
+    // RFC 6749 §6: no scope parameter asks for the scope originally granted.
+    FormBody form;
+    form.add("grant_type", "refresh_token");
+    form.add("refresh_token", refresh_token.reveal());
+    return finish_request(profile, form);
+}
+
+Token merge_refreshed(Token refreshed, const Token& previous) {
+    // RFC 6749 §6: a provider may keep the refresh token (and need not repeat the id
+    // token); what it does not send is still valid.
+    if (refreshed.refresh_token.empty()) {
+        refreshed.refresh_token = previous.refresh_token;
+    }
+    if (refreshed.id_token.empty()) {
+        refreshed.id_token = previous.id_token;
+    }
+    return refreshed;
+}
+
 boost::asio::awaitable<Result<Token>> TokenClient::request_token(const Profile& profile) {
     auto request = build_token_request(profile);
     if (!request) {
         co_return request.error();
     }
-    const TokenResponseContext context{profile.scopes, now_(), profile.default_lifetime};
-    auto response = co_await http_.send(*request);
+    co_return co_await exchange(*request, profile.scopes, profile.default_lifetime);
+}
+
+boost::asio::awaitable<Result<Token>> TokenClient::refresh(const Profile& profile,
+                                                           const Token& previous) {
+    auto request = build_refresh_request(profile, previous.refresh_token);
+    if (!request) {
+        co_return request.error();
+    }
+    auto token = co_await exchange(*request, previous.scope, profile.default_lifetime);
+    if (!token) {
+        co_return token.error();
+    }
+    co_return merge_refreshed(std::move(*token), previous);
+}
+
+boost::asio::awaitable<Result<Token>> TokenClient::exchange(const HttpRequest& request,
+                                                            const ScopeSet& requested,
+                                                            std::chrono::seconds default_lifetime) {
+    const TokenResponseContext context{requested, now_(), default_lifetime};
+    auto response = co_await http_.send(request);
     if (!response) {
         co_return response.error();
     }

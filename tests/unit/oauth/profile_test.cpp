@@ -5,6 +5,7 @@
 #include <boost/json/parse.hpp>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "support/printers.hpp"
 
@@ -545,6 +546,152 @@ TEST(ParseConfig, PassesTheEnvironmentLookupToEachProfile) {
 
     ASSERT_TRUE(profiles) << profiles.error().message;
     EXPECT_EQ(profiles->at("ci").client_secret.reveal(), "v");
+}
+
+// ---- interactive login and logout ----
+
+constexpr std::string_view kCodeProfileStart = R"({
+    "grant": "authorization_code", "token_url": "https://idp.example/token",
+    "authorization_url": "https://idp.example/authorize", "client_id": "app",
+    "redirect_uri": "http://127.0.0.1/callback")";
+
+Result<Profile> parse_code_profile(std::string_view extra, const ParseOptions& options = {}) {
+    return parse(std::string(kCodeProfileStart) + std::string(extra) + "}", options);
+}
+
+TEST(ParseLoginFields, DefaultToABrowserLoginOfFiveMinutesWithNothingElseSet) {
+    auto profile = parse_code_profile("");
+
+    ASSERT_TRUE(profile) << profile.error().message;
+    EXPECT_EQ(profile->login, LoginMethod::kBrowser);
+    EXPECT_EQ(profile->login_timeout, std::chrono::seconds(300));
+    EXPECT_TRUE(profile->browser_command.empty());
+    EXPECT_FALSE(profile->device_authorization_url);
+    EXPECT_FALSE(profile->issuer);
+    EXPECT_FALSE(profile->revocation_url);
+}
+
+TEST(ParseLoginFields, ReadsEveryLoginAndLogoutMember) {
+    auto profile = parse_code_profile(R"(,
+        "device_authorization_url": "https://idp.example/device/auth",
+        "browser_command": ["firefox", "--new-window", "%s"],
+        "login_timeout_seconds": 120, "issuer": "https://idp.example",
+        "revocation_url": "https://idp.example/revoke")");
+
+    ASSERT_TRUE(profile) << profile.error().message;
+    ASSERT_TRUE(profile->device_authorization_url);
+    EXPECT_EQ(profile->device_authorization_url->buffer(), "https://idp.example/device/auth");
+    EXPECT_EQ(profile->browser_command,
+              (std::vector<std::string>{"firefox", "--new-window", "%s"}));
+    EXPECT_EQ(profile->login_timeout, std::chrono::seconds(120));
+    EXPECT_EQ(profile->issuer, "https://idp.example");
+    ASSERT_TRUE(profile->revocation_url);
+    EXPECT_EQ(profile->revocation_url->buffer(), "https://idp.example/revoke");
+}
+
+TEST(ParseLoginFields, ADeviceLoginNeedsOnlyTheDeviceEndpoint) {
+    auto profile = parse(R"({"grant": "authorization_code", "login": "device",
+        "token_url": "https://idp.example/token", "client_id": "tv",
+        "device_authorization_url": "https://idp.example/device/auth"})");
+
+    ASSERT_TRUE(profile) << profile.error().message;
+    EXPECT_EQ(profile->login, LoginMethod::kDevice);
+    EXPECT_FALSE(profile->authorization_url);
+}
+
+TEST(ParseLoginFields, ADeviceLoginWithoutTheDeviceEndpointIsAMissingField) {
+    auto profile = parse_code_profile(R"(, "login": "device")");
+
+    ASSERT_FALSE(profile);
+    EXPECT_EQ(profile.error().code, Errc::kMissingField);
+    EXPECT_TRUE(contains(profile.error().message, "device_authorization_url"));
+}
+
+TEST(ParseLoginFields, RefusesAnUnknownLoginMethod) {
+    auto profile = parse_code_profile(R"(, "login": "telepathy")");
+
+    ASSERT_FALSE(profile);
+    EXPECT_EQ(profile.error().code, Errc::kInvalidRequest);
+    EXPECT_TRUE(contains(profile.error().message, "\"login\""));
+}
+
+TEST(ParseLoginFields, RefusesALoginMethodOnAGrantWithoutLogin) {
+    auto profile = parse(R"({"grant": "client_credentials", "login": "device",
+        "token_url": "https://idp.example/token", "client_id": "svc", "client_secret": "s",
+        "device_authorization_url": "https://idp.example/device/auth"})");
+
+    ASSERT_FALSE(profile);
+    EXPECT_EQ(profile.error().code, Errc::kInvalidRequest);
+    EXPECT_TRUE(contains(profile.error().message, "authorization_code"));
+}
+
+TEST(ParseLoginFields, RefusesABrowserCommandThatIsNotANonEmptyArrayOfWords) {
+    for (const char* command : {R"("firefox %s")", "[]", R"([""])", R"(["firefox", 3])"}) {
+        auto profile = parse_code_profile(std::string(R"(, "browser_command": )") + command);
+
+        ASSERT_FALSE(profile) << command;
+        EXPECT_EQ(profile.error().code, Errc::kInvalidRequest) << command;
+        EXPECT_TRUE(contains(profile.error().message, "browser_command")) << command;
+    }
+}
+
+TEST(ParseLoginFields, RefusesABrowserCommandWhereProgramsMayNotBeNamed) {
+    ParseOptions inline_options;
+    inline_options.allow_browser_command = false;
+
+    auto profile = parse_code_profile(R"(, "browser_command": ["firefox"])", inline_options);
+
+    ASSERT_FALSE(profile);
+    EXPECT_EQ(profile.error().code, Errc::kInvalidRequest);
+    EXPECT_TRUE(contains(profile.error().message, "configuration file"));
+}
+
+TEST(ParseLoginFields, RefusesInsecureDeviceAndRevocationEndpoints) {
+    for (const char* field : {"device_authorization_url", "revocation_url"}) {
+        auto profile = parse_code_profile(std::string(", \"") + field +
+                                          R"(": "http://idp.example/x")");
+
+        ASSERT_FALSE(profile) << field;
+        EXPECT_EQ(profile.error().code, Errc::kInsecureUrl) << field;
+        EXPECT_TRUE(contains(profile.error().message, field)) << field;
+    }
+}
+
+TEST(ParseLoginFields, RefusesAnIssuerThatIsNotAnHttpsUrlWithoutQuery) {
+    for (const char* issuer : {"idp.example", "http://idp.example", "https://idp.example?x=1"}) {
+        auto profile = parse_code_profile(std::string(R"(, "issuer": ")") + issuer + "\"");
+
+        ASSERT_FALSE(profile) << issuer;
+        EXPECT_TRUE(contains(profile.error().message, "issuer")) << issuer;
+    }
+}
+
+TEST(ParseLoginFields, KeepsALoopbackIssuerAsWritten) {
+    auto profile = parse_code_profile(R"(, "issuer": "http://127.0.0.1:4000")");
+
+    ASSERT_TRUE(profile) << profile.error().message;
+    EXPECT_EQ(profile->issuer, "http://127.0.0.1:4000");
+}
+
+TEST(ParseLoginFields, RefusesALoginTimeoutOutsideOneSecondToOneDay) {
+    for (const char* seconds : {"0", "86401", "\"300\""}) {
+        auto profile =
+            parse_code_profile(std::string(R"(, "login_timeout_seconds": )") + seconds);
+
+        ASSERT_FALSE(profile) << seconds;
+        EXPECT_TRUE(contains(profile.error().message, "login_timeout_seconds")) << seconds;
+    }
+}
+
+TEST(ParseLoginFields, DoNotChangeTheCacheKey) {
+    auto plain = parse_code_profile("");
+    auto with_login = parse_code_profile(R"(, "login_timeout_seconds": 60,
+        "device_authorization_url": "https://idp.example/device/auth",
+        "revocation_url": "https://idp.example/revoke", "issuer": "https://idp.example")");
+
+    ASSERT_TRUE(plain);
+    ASSERT_TRUE(with_login);
+    EXPECT_EQ(cache_key(*plain), cache_key(*with_login));
 }
 
 // ---- cache_key ----

@@ -140,13 +140,13 @@ TEST(BuildTokenRequest, SendsNoUsernameOrPasswordForClientCredentials) {
     EXPECT_FALSE(fields.contains("password"));
 }
 
-TEST(BuildTokenRequest, RefusesTheAuthorizationCodeGrantAsUnsupported) {
+TEST(BuildTokenRequest, RefusesTheAuthorizationCodeGrantAsNeedingALogin) {
     auto request = build_token_request(profile_from(R"({"grant":"authorization_code",
         "token_url":"https://i.example/t","authorization_url":"https://i.example/a",
         "client_id":"c","redirect_uri":"http://127.0.0.1/cb"})"));
 
     ASSERT_FALSE(request);
-    EXPECT_EQ(request.error().code, Errc::kUnsupportedGrant);
+    EXPECT_EQ(request.error().code, Errc::kLoginRequired);
 }
 
 // ---- request_token, against a loopback provider ----
@@ -214,7 +214,7 @@ TEST_F(TokenClientTest, FailsWithoutSendingAnythingForTheAuthorizationCodeGrant)
     auto token = request_token(p);
 
     ASSERT_FALSE(token);
-    EXPECT_EQ(token.error().code, Errc::kUnsupportedGrant);
+    EXPECT_EQ(token.error().code, Errc::kLoginRequired);
     EXPECT_EQ(server_.requests(), 0u);
 }
 
