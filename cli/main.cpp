@@ -1,6 +1,8 @@
 // vegha-token: asks the local vegha-broker daemon for an access token and prints it, for
 // shell scripts and tools that cannot link the client library. cli/README.md is the manual.
 
+#include <unistd.h>
+
 #include <CLI/CLI.hpp>
 #include <cerrno>
 #include <chrono>
@@ -34,7 +36,22 @@ struct Options {
     std::string token_format = "token";
     std::string list_format = "table";
     std::string status_format = "text";
+
+    // get: unset means interactive when a person is likely there (see is_attended()).
+    std::optional<bool> interactive;
+    bool force_refresh = false;
+    std::string rejected_token;
 };
+
+// A person can answer a login prompt when the command runs at a terminal: stdin or stderr
+// is one (stdout is usually captured, as in TOKEN=$(vegha-token get x)).
+bool is_attended() {
+    return ::isatty(STDIN_FILENO) == 1 || ::isatty(STDERR_FILENO) == 1;
+}
+
+void show_prompt(const vegha::client::LoginPrompt& prompt) {
+    vegha::cli::print_login_prompt(std::cerr, prompt);
+}
 
 int exit_with(ExitCode code) {
     return static_cast<int>(code);
@@ -81,30 +98,36 @@ int finish_output() {
     return exit_with(ExitCode::kOk);
 }
 
-int run_get(vegha::client::Client& client, const Options& options) {
+// The profile part of a request, from PROFILE or --inline FILE; nullopt after a usage error
+// has been printed (its exit code in `exit`).
+std::optional<vegha::client::TokenRequest> target_request(const Options& options,
+                                                          const char* command, int& exit) {
     vegha::client::TokenRequest request;
-    request.min_ttl = std::chrono::seconds(options.min_ttl);
     if (!options.inline_file.empty()) {
         errno = 0;
         auto text = read_inline(options.inline_file);
         if (!text) {
             const int error = errno;
-            return usage_error("cannot read the inline profile " + options.inline_file +
+            exit = usage_error("cannot read the inline profile " + options.inline_file +
                                (error != 0 ? std::string(": ") + std::strerror(error) : ""));
+            return std::nullopt;
         }
         if (text->size() > kMaxInlineSize) {
-            return usage_error("the inline profile is larger than 1 MiB");
+            exit = usage_error("the inline profile is larger than 1 MiB");
+            return std::nullopt;
         }
         request.inline_config = std::move(*text);
     } else if (!options.profile.empty()) {
         request.profile = options.profile;
     } else {
-        return usage_error("get needs a PROFILE or --inline FILE");
+        exit = usage_error(std::string(command) + " needs a PROFILE or --inline FILE");
+        return std::nullopt;
     }
+    return request;
+}
 
-    auto token = client.get_token(request);
-    // The inline profile may hold a client secret.
-    ::explicit_bzero(request.inline_config.data(), request.inline_config.size());
+int print_token_result(vegha::client::Result<vegha::client::AccessToken>& token,
+                       const Options& options) {
     if (!token) {
         return fail(token.error());
     }
@@ -114,6 +137,54 @@ int run_get(vegha::client::Client& client, const Options& options) {
     vegha::cli::print_token(std::cout, *token, format);
     ::explicit_bzero(token->access_token.data(), token->access_token.size());
     return finish_output();
+}
+
+int run_get(vegha::client::Client& client, const Options& options) {
+    int exit = 0;
+    auto request = target_request(options, "get", exit);
+    if (!request) {
+        return exit;
+    }
+    request->min_ttl = std::chrono::seconds(options.min_ttl);
+    request->interactive = options.interactive.value_or(is_attended());
+    request->force_refresh = options.force_refresh;
+    request->rejected_token = options.rejected_token;
+    request->on_prompt = show_prompt;
+
+    auto token = client.get_token(*request);
+    // The inline profile may hold a client secret.
+    ::explicit_bzero(request->inline_config.data(), request->inline_config.size());
+    ::explicit_bzero(request->rejected_token.data(), request->rejected_token.size());
+    return print_token_result(token, options);
+}
+
+int run_login(vegha::client::Client& client, const Options& options) {
+    int exit = 0;
+    auto request = target_request(options, "login", exit);
+    if (!request) {
+        return exit;
+    }
+    request->on_prompt = show_prompt;
+    auto token = client.login(*request);
+    ::explicit_bzero(request->inline_config.data(), request->inline_config.size());
+    return print_token_result(token, options);
+}
+
+int run_logout(vegha::client::Client& client, const Options& options) {
+    int exit = 0;
+    auto request = target_request(options, "logout", exit);
+    if (!request) {
+        return exit;
+    }
+    auto result = client.logout(*request);
+    ::explicit_bzero(request->inline_config.data(), request->inline_config.size());
+    if (!result) {
+        return fail(result.error());
+    }
+    // Standard error: standard output carries tokens only.
+    vegha::cli::print_logout(std::cerr, options.profile.empty() ? "(inline)" : options.profile,
+                             *result);
+    return exit_with(ExitCode::kOk);
 }
 
 int run_list(vegha::client::Client& client, const Options& options) {
@@ -172,6 +243,39 @@ int main(int argc, char** argv) {
         ->check(CLI::Range(0, 86400).description(""));
     get->add_option("--format", options.token_format, "token (default), header or json")
         ->check(CLI::IsMember({"token", "header", "json"}));
+    auto* interactive = get->add_flag_function(
+        "--interactive", [&options](std::int64_t) { options.interactive = true; },
+        "Log in when needed, showing the prompts on stderr (default at a terminal)");
+    get->add_flag_function(
+           "--no-interactive", [&options](std::int64_t) { options.interactive = false; },
+           "Never log in; fail with exit code 5 (login_required) instead")
+        ->excludes(interactive);
+    get->add_flag("--force-refresh", options.force_refresh,
+                  "Renew the token even though the cached one is still valid");
+    get->add_option("--rejected", options.rejected_token,
+                    "The token an API just refused: renew it, unless the daemon already "
+                    "holds a newer one")
+        ->type_name("TOKEN");
+
+    auto* login = app.add_subcommand(
+        "login", "Log in anew for a profile (browser or device code) and print the token");
+    auto* login_profile =
+        login->add_option("PROFILE", options.profile, "Configured profile name");
+    login->add_option("--inline", options.inline_file,
+                      "File holding an inline profile as a JSON object ('-' for stdin)")
+        ->type_name("FILE")
+        ->excludes(login_profile);
+    login->add_option("--format", options.token_format, "token (default), header or json")
+        ->check(CLI::IsMember({"token", "header", "json"}));
+
+    auto* logout = app.add_subcommand(
+        "logout", "Forget a profile's grant in the daemon and revoke it at the provider");
+    auto* logout_profile =
+        logout->add_option("PROFILE", options.profile, "Configured profile name");
+    logout->add_option("--inline", options.inline_file,
+                       "File holding an inline profile as a JSON object ('-' for stdin)")
+        ->type_name("FILE")
+        ->excludes(logout_profile);
 
     auto* list = app.add_subcommand("list", "List the configured profiles");
     list->add_option("--format", options.list_format, "table (default) or json")
@@ -196,6 +300,12 @@ int main(int argc, char** argv) {
 
     if (get->parsed()) {
         return run_get(client, options);
+    }
+    if (login->parsed()) {
+        return run_login(client, options);
+    }
+    if (logout->parsed()) {
+        return run_logout(client, options);
     }
     if (list->parsed()) {
         return run_list(client, options);

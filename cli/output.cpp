@@ -142,6 +142,32 @@ void print_status(std::ostream& out, const client::DaemonStatus& status, StatusF
         << "token store:        " << printable(status.token_store) << '\n';
 }
 
+void print_login_prompt(std::ostream& out, const client::LoginPrompt& prompt) {
+    if (!prompt.user_code.empty()) {
+        out << "To log in, visit " << printable(prompt.verification_uri) << " and enter code "
+            << printable(prompt.user_code) << '\n';
+        if (!prompt.url.empty()) {
+            out << "(or open " << printable(prompt.url) << ")\n";
+        }
+    } else {
+        out << "Opening your browser to log in\u2026 If it does not open, visit:\n  "
+            << printable(prompt.url) << '\n';
+    }
+    out << "Waiting for the login to finish\u2026" << std::endl;
+}
+
+void print_logout(std::ostream& out, const std::string& profile,
+                  const client::LogoutResult& result) {
+    out << printable(profile) << ": "
+        << (result.forgotten ? "logged out" : "was not logged in");
+    if (result.revoked) {
+        out << "; the provider revoked the grant";
+    } else if (!result.revocation_error.empty()) {
+        out << "; revoking at the provider failed: " << printable(result.revocation_error);
+    }
+    out << '\n';
+}
+
 void print_error(std::ostream& out, const client::Error& error) {
     out << "vegha-token: " << printable(error.code) << ": "
         << printable(error.message.empty() ? "(no message)" : error.message) << '\n';

@@ -26,6 +26,14 @@ void print_profiles(std::ostream& out, const std::vector<client::ProfileSummary>
 
 void print_status(std::ostream& out, const client::DaemonStatus& status, StatusFormat format);
 
+// What a person must do to finish a login, for standard error: the URL the daemon opened in
+// the browser, or the device login's URI and code; then a line saying the command waits.
+void print_login_prompt(std::ostream& out, const client::LoginPrompt& prompt);
+
+// The result of `logout`, one line.
+void print_logout(std::ostream& out, const std::string& profile,
+                  const client::LogoutResult& result);
+
 // "vegha-token: <code>: <message>", and for a provider's refusal a second line with its
 // own error, description and HTTP status.
 void print_error(std::ostream& out, const client::Error& error);

@@ -3,6 +3,7 @@
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -33,8 +34,18 @@ std::string AccessToken::authorization_header() const {
 struct Client::Impl {
     explicit Impl(ClientOptions o) : options(std::move(o)) {}
 
-    Result<detail::Answer> call(std::string_view op, const json::object& params);
-    Result<std::string> exchange(const std::string& wire, Clock::time_point deadline);
+    // Sends one request and returns its answer. Interim login prompts for it are given to
+    // `on_prompt` (when set) while the call keeps waiting; `interactive` lengthens the wait.
+    Result<detail::Answer> call(std::string_view op, const json::object& params,
+                                bool interactive = false,
+                                const std::function<void(const LoginPrompt&)>& on_prompt = {});
+    Result<std::string> exchange(const std::string& wire, std::uint64_t id,
+                                 Clock::time_point deadline,
+                                 const std::function<void(const LoginPrompt&)>& on_prompt);
+    // The reply to request `id`, after any interim frames for it.
+    Result<std::string> receive_reply(std::uint64_t id, Clock::time_point deadline,
+                                      const std::function<void(const LoginPrompt&)>& on_prompt,
+                                      bool& answered);
 
     ClientOptions options;
     std::string socket_path;  // resolved once, on first use
@@ -42,10 +53,40 @@ struct Client::Impl {
     std::uint64_t next_id = 1;
 };
 
-Result<std::string> Client::Impl::exchange(const std::string& wire, Clock::time_point deadline) {
+Result<std::string> Client::Impl::receive_reply(
+    std::uint64_t id, Clock::time_point deadline,
+    const std::function<void(const LoginPrompt&)>& on_prompt, bool& answered) {
+    for (;;) {
+        auto body = connection.receive(deadline);
+        if (!body) {
+            return body;
+        }
+        auto event = proto::decode_event(*body);
+        if (!event) {
+            return body;
+        }
+        answered = true;
+        if (event->id != id) {
+            detail::wipe(*body);
+            return detail::make_error(detail::kMalformedFrame,
+                                      "the daemon sent an event for another request");
+        }
+        // Events newer than this library are skipped: the reply still follows.
+        if (event->name == proto::kLoginPromptEvent && on_prompt) {
+            on_prompt(LoginPrompt{std::move(event->prompt.url),
+                                  std::move(event->prompt.verification_uri),
+                                  std::move(event->prompt.user_code)});
+        }
+    }
+}
+
+Result<std::string> Client::Impl::exchange(
+    const std::string& wire, std::uint64_t id, Clock::time_point deadline,
+    const std::function<void(const LoginPrompt&)>& on_prompt) {
     // A kept connection the daemon has since closed (idle for 10 minutes, or restarted) is
-    // replaced once. The retry also covers a close racing the send: every version-1
-    // operation only reads, so asking twice is harmless.
+    // replaced once. The retry also covers a close racing the send: it happens only when
+    // nothing at all came back, so the daemon never worked on the request (logout asked
+    // twice forgets nothing more; get_token only reads).
     for (int attempt = 0;; ++attempt) {
         bool reused = connection.is_open();
         if (reused && connection.is_stale()) {
@@ -63,22 +104,29 @@ Result<std::string> Client::Impl::exchange(const std::string& wire, Clock::time_
             connection = std::move(*opened);
         }
 
+        bool answered = false;
         auto sent = connection.send(wire, deadline);
-        auto body = sent ? connection.receive(deadline) : Result<std::string>(sent.error());
+        auto body = sent ? receive_reply(id, deadline, on_prompt, answered)
+                         : Result<std::string>(sent.error());
         if (body) {
             return body;
         }
         // After a timeout or a bad frame the stream is out of step with our requests: a
         // late reply would be read as the answer to the next one.
         connection.close();
-        if (!(reused && attempt == 0 && body.error().code == detail::kDaemonUnavailable)) {
+        if (!(reused && attempt == 0 && !answered &&
+              body.error().code == detail::kDaemonUnavailable)) {
             return body.error();
         }
     }
 }
 
-Result<detail::Answer> Client::Impl::call(std::string_view op, const json::object& params) {
-    const auto deadline = Clock::now() + options.timeout;
+Result<detail::Answer> Client::Impl::call(
+    std::string_view op, const json::object& params, bool interactive,
+    const std::function<void(const LoginPrompt&)>& on_prompt) {
+    const auto deadline =
+        Clock::now() + (interactive ? std::max(options.timeout, options.login_timeout)
+                                    : options.timeout);
     const std::uint64_t id = next_id++;
 
     // The request may carry an inline profile's client secret, the reply a token: both
@@ -87,7 +135,7 @@ Result<detail::Answer> Client::Impl::call(std::string_view op, const json::objec
     // Boost.JSON's default allocator and are freed unwiped; a wiping memory_resource
     // passed through proto's encode and decode calls would close that gap.
     std::string wire = proto::frame(proto::encode_request(id, op, params));
-    auto body = exchange(wire, deadline);
+    auto body = exchange(wire, id, deadline, on_prompt);
     detail::wipe(wire);
     if (!body) {
         return body.error();
@@ -147,6 +195,16 @@ Result<json::object> token_params(const TokenRequest& request) {
     if (request.min_ttl.count() > 0) {
         params["min_ttl"] = request.min_ttl.count();
     }
+    // Sent only when set, so a request that needs none of them reads as it always has.
+    if (request.interactive) {
+        params["interactive"] = true;
+    }
+    if (request.force_refresh) {
+        params["force_refresh"] = true;
+    }
+    if (!request.rejected_token.empty()) {
+        params["rejected_token"] = request.rejected_token;
+    }
     return params;
 }
 
@@ -160,11 +218,45 @@ Result<AccessToken> Client::get_token(const TokenRequest& request) {
     if (!params) {
         return params.error();
     }
-    auto answer = impl_->call("get_token", *params);
+    auto answer = impl_->call("get_token", *params, request.interactive, request.on_prompt);
     if (!answer) {
         return answer.error();
     }
     return detail::decode_token(*answer);
+}
+
+Result<AccessToken> Client::login(const TokenRequest& request) {
+    if (!impl_) {
+        return moved_from();
+    }
+    auto params = token_params(request);
+    if (!params) {
+        return params.error();
+    }
+    params->erase("interactive");
+    auto answer = impl_->call("login", *params, true, request.on_prompt);
+    if (!answer) {
+        return answer.error();
+    }
+    return detail::decode_token(*answer);
+}
+
+Result<LogoutResult> Client::logout(const TokenRequest& request) {
+    if (!impl_) {
+        return moved_from();
+    }
+    TokenRequest target;
+    target.profile = request.profile;
+    target.inline_config = request.inline_config;
+    auto params = token_params(target);
+    if (!params) {
+        return params.error();
+    }
+    auto answer = impl_->call("logout", *params);
+    if (!answer) {
+        return answer.error();
+    }
+    return detail::decode_logout(*answer);
 }
 
 Result<std::vector<ProfileSummary>> Client::list() {

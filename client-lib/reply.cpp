@@ -243,4 +243,24 @@ Result<DaemonStatus> decode_status(const Answer& answer) {
     return status;
 }
 
+Result<LogoutResult> decode_logout(const Answer& answer) {
+    LogoutResult out;
+    FieldReader reader(answer.result, "logout result");
+    reader.boolean("forgotten", out.forgotten);
+    reader.boolean("revoked", out.revoked);
+    if (reader.error()) {
+        return *reader.error();
+    }
+    if (const json::value* error = answer.result.if_contains("revocation_error");
+        error != nullptr && error->is_object()) {
+        std::string code;
+        std::string message;
+        FieldReader details(error->as_object(), "revocation error");
+        details.text("code", code);
+        details.text("message", message);
+        out.revocation_error = code + ": " + message;
+    }
+    return out;
+}
+
 }  // namespace vegha::client::detail

@@ -26,5 +26,6 @@ Result<Answer> decode_answer(std::string_view body, std::uint64_t expected_id);
 Result<AccessToken> decode_token(const Answer& answer);
 Result<std::vector<ProfileSummary>> decode_profiles(const Answer& answer);
 Result<DaemonStatus> decode_status(const Answer& answer);
+Result<LogoutResult> decode_logout(const Answer& answer);
 
 }  // namespace vegha::client::detail

@@ -14,6 +14,7 @@
 #include <spdlog/logger.h>
 
 #include "daemon/config.hpp"
+#include "daemon/login_runner.hpp"
 #include "ipc/server.hpp"
 #include "oauth/http_client.hpp"
 #include "oauth/token_client.hpp"
@@ -22,10 +23,19 @@
 
 namespace vegha::daemon {
 
+// Where grants are kept between daemon runs, as the daemon set it up at start.
+struct GrantStorage {
+    oauth::GrantPersistence* persistence = nullptr;  // null: memory only; must outlive the Broker
+    // The `token_store` text of `status`, asked anew on each request so a store that started
+    // failing shows it. Empty: "memory".
+    std::function<std::string()> describe;
+};
+
 class Broker {
 public:
     Broker(boost::asio::any_io_executor executor, Config config,
-           oauth::HttpClientOptions http_options, oauth::Now now = oauth::Clock::now);
+           oauth::HttpClientOptions http_options, oauth::Now now = oauth::Clock::now,
+           GrantStorage storage = {}, LoginSettings login = {});
 
     // The ipc::RequestHandler: one request body in, one reply body out. Never throws for
     // bad input.
@@ -35,8 +45,16 @@ public:
     void set_connection_counter(std::function<std::size_t()> counter);
 
 private:
+    struct Target;
+
+    // get_token, and login (a new sign-in even when a token or refresh token is held).
     boost::asio::awaitable<std::string> get_token(const proto::Request& request,
-                                                  const std::string& tag);
+                                                  const ipc::ConnectionInfo& conn,
+                                                  const std::string& tag, bool login);
+    boost::asio::awaitable<std::string> logout(const proto::Request& request,
+                                               const std::string& tag);
+    // The profile a request's "profile" or "config" names, and its cache key.
+    Result<void> resolve(const boost::json::object& params, Target& target) const;
     std::string list(const proto::Request& request) const;
     std::string status(const proto::Request& request) const;
 
@@ -47,6 +65,7 @@ private:
     oauth::HttpClient http_;
     oauth::TokenClient token_client_;
     oauth::TokenService tokens_;
+    std::function<std::string()> describe_storage_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::function<std::size_t()> connections_;
     std::shared_ptr<spdlog::logger> log_;

@@ -66,6 +66,16 @@ Result<Config> load_config(const fs::path& path) {
     }
     config.source = path;
     config.profiles = std::move(*profiles);
+    if (const auto* store = root.as_object().if_contains("token_store")) {
+        if (!store->is_string() || (store->as_string() != "auto" &&
+                                    store->as_string() != "secret-service" &&
+                                    store->as_string() != "memory")) {
+            return make_error(Errc::kInvalidRequest,
+                              path.string() + ": \"token_store\" must be \"auto\", "
+                                              "\"secret-service\" or \"memory\"");
+        }
+        config.token_store = std::string(store->as_string());
+    }
 
     struct stat st {};
     if (holds_literal_secret(root.as_object()) && ::stat(path.c_str(), &st) == 0 &&

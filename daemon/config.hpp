@@ -17,6 +17,9 @@ namespace vegha::daemon {
 struct Config {
     std::filesystem::path source;  // empty when no file was found
     std::map<std::string, oauth::Profile> profiles;
+    // The top-level "token_store": "auto", "secret-service" or "memory"; empty when unset
+    // (the daemon's --token-store flag, or auto).
+    std::string token_store;
     // Things worth telling the user that do not stop the daemon, such as plaintext
     // secrets in a file others can read.
     std::vector<std::string> warnings;

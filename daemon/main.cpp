@@ -1,6 +1,7 @@
 // vegha-brokerd: the per-user token broker daemon.
 
 #include <csignal>
+#include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include "core/log.hpp"
 #include "daemon/broker.hpp"
 #include "daemon/config.hpp"
+#include "daemon/keystore_persistence.hpp"
 #include "ipc/server.hpp"
 
 namespace {
@@ -23,7 +25,55 @@ struct Options {
     std::optional<std::string> socket_path;
     std::string log_level = "info";
     std::string ca_file;
+    std::optional<std::string> token_store;
+    std::string browser_command;
 };
+
+bool has_display() {
+    for (const char* name : {"DISPLAY", "WAYLAND_DISPLAY"}) {
+        if (const char* value = std::getenv(name); value && *value) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// What grants are kept in between runs, and how `status` names it when it is not a store.
+struct TokenStoreSetup {
+    std::unique_ptr<vegha::daemon::KeystorePersistence> persistence;
+    std::string memory_reason;
+};
+
+// Opens the OS keystore before the I/O loop runs (bounded by the store's deadlines). A
+// keystore that cannot be used is a warning and a `status` line, never a silent downgrade:
+// the daemon serves tokens from memory and a restart means asking the provider again.
+TokenStoreSetup open_token_store(boost::asio::any_io_executor io, const std::string& choice,
+                                 spdlog::logger& log) {
+    using namespace vegha;
+    if (choice == "memory") {
+        log.info("tokens are kept in memory only (token_store \"memory\"); a restart means "
+                 "asking the provider again");
+        return {nullptr, "memory (by configuration)"};
+    }
+    daemon::KeystoreOptions options;
+    options.store.backend =
+        choice == "secret-service" ? store::Backend::kSecretService : store::Backend::kAuto;
+    // An unlock prompt needs a screen to appear on. Without one (ssh, CI, a system service)
+    // a locked keystore is reported as keystore_locked instead of waiting for nobody.
+    options.store.interactive = has_display();
+    auto opened = daemon::KeystorePersistence::open(std::move(io), options, oauth::Clock::now);
+    if (!opened) {
+        const auto& error = opened.error();
+        log.warn("the token store cannot be used, so tokens are kept in memory only and a "
+                 "restart means asking the provider again: {}: {}",
+                 errc_name(error.code), error.message);
+        return {nullptr, "memory only (" + std::string(errc_name(error.code)) + ": " +
+                             error.message + ")"};
+    }
+    log.info("tokens are kept in {} ({} grant(s) found)", (*opened)->description(),
+             (*opened)->grants_loaded());
+    return {std::move(*opened), {}};
+}
 
 int serve(const Options& options) {
     using namespace vegha;
@@ -45,20 +95,14 @@ int serve(const Options& options) {
                                      : config->source.string());
 
     boost::asio::io_context io(1);
+    // Opened once the socket is ours, below. Declared here so it outlives the broker that
+    // uses it and goes before the context its worker reports to.
+    TokenStoreSetup token_store;
     std::optional<daemon::Broker> broker;
-    try {
-        broker.emplace(io.get_executor(), std::move(*config),
-                       oauth::HttpClientOptions{options.ca_file});
-    } catch (const std::exception& e) {
-        log->error("{}", e.what());
-        return 1;
-    }
-
     ipc::Server server(io.get_executor(), ipc::resolve_socket_path(options.socket_path),
                        [&broker](std::string body, const ipc::ConnectionInfo& conn) {
                            return broker->handle(std::move(body), conn);
                        });
-    broker->set_connection_counter([&server] { return server.connection_count(); });
 
     // Handlers are in place before the socket appears: a SIGTERM sent as soon as a client
     // can connect must still shut down cleanly.
@@ -74,6 +118,31 @@ int serve(const Options& options) {
         log->error("{}", listening.error().message);
         return 1;
     }
+
+    // Only the daemon holding the socket lock touches the store: two writers would each
+    // replace the grants file with their own view. Clients that connect meanwhile wait in
+    // the backlog; nothing is read before the loop runs. The flag wins over the file.
+    const std::string store_choice =
+        options.token_store ? *options.token_store
+                            : (config->token_store.empty() ? "auto" : config->token_store);
+    token_store = open_token_store(io.get_executor(), store_choice, *log);
+    daemon::GrantStorage storage{token_store.persistence.get(), nullptr};
+    if (auto* persistence = token_store.persistence.get()) {
+        storage.describe = [persistence] { return persistence->description(); };
+    } else {
+        storage.describe = [reason = token_store.memory_reason] { return reason; };
+    }
+
+    try {
+        broker.emplace(io.get_executor(), std::move(*config),
+                       oauth::HttpClientOptions{options.ca_file}, oauth::Clock::now,
+                       std::move(storage),
+                       daemon::LoginSettings{daemon::split_command(options.browser_command)});
+    } catch (const std::exception& e) {
+        log->error("{}", e.what());
+        return 1;
+    }
+    broker->set_connection_counter([&server] { return server.connection_count(); });
 
     boost::asio::co_spawn(io, server.run(), [&log](std::exception_ptr e) {
         if (e) {
@@ -105,6 +174,15 @@ int main(int argc, char** argv) {
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}));
     app.add_option("--ca-file", options.ca_file,
                    "PEM bundle of CAs to trust instead of the system's");
+    app.add_option("--token-store", options.token_store,
+                   "where grants outlive the daemon: auto (the OS keystore), secret-service, or "
+                   "memory (nothing outlives the process); overrides \"token_store\" in the "
+                   "configuration file")
+        ->check(CLI::IsMember({"auto", "secret-service", "memory"}));
+    app.add_option("--browser-command", options.browser_command,
+                   "program (and arguments, split on spaces; %s marks the URL) that opens "
+                   "login pages, for profiles without \"browser_command\" (default $BROWSER, "
+                   "else xdg-open)");
     CLI11_PARSE(app, argc, argv);
 
     // A client that hangs up mid-reply must not kill the daemon.

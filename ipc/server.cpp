@@ -13,6 +13,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <deque>
 #include <optional>
 #include <unordered_map>
 
@@ -49,6 +50,49 @@ asio::awaitable<IoOutcome> with_deadline(stream_protocol::socket& socket, Operat
                   : IoOutcome::kFailed;
 }
 
+// A steady_timer used as a condition: wait() returns once notify() is called (or at once
+// when it was called while nobody waited, since waiters recheck their predicate first).
+class Signal {
+public:
+    explicit Signal(const asio::any_io_executor& executor)
+        : timer_(executor, asio::steady_timer::time_point::max()) {}
+
+    asio::awaitable<void> wait() {
+        co_await timer_.async_wait(kNoThrow);
+        timer_.expires_at(asio::steady_timer::time_point::max());
+    }
+    void notify() { timer_.cancel(); }
+
+private:
+    asio::steady_timer timer_;
+};
+
+// The frames a connection has yet to write: interim events and replies, in order. One
+// writer coroutine drains it, so frames never interleave on the socket.
+struct Outbox {
+    explicit Outbox(const asio::any_io_executor& executor)
+        : more(executor), drained(executor) {}
+
+    void push(std::string body) {
+        if (closing || failed) {
+            return;
+        }
+        frames.push_back(proto::frame(body));
+        more.notify();
+    }
+    // No more frames will come; the writer finishes what is queued and ends.
+    void close() {
+        closing = true;
+        more.notify();
+    }
+
+    std::deque<std::string> frames;
+    bool closing = false;
+    bool failed = false;  // a write failed or timed out; the connection is done
+    Signal more;          // a frame was queued, or close() was called
+    Signal drained;       // the queue emptied, or a write failed
+};
+
 }  // namespace
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
@@ -58,6 +102,10 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
     asio::awaitable<void> serve(std::shared_ptr<stream_protocol::socket> socket,
                                 ConnectionInfo info);
+    asio::awaitable<void> read_requests(stream_protocol::socket& socket, ConnectionInfo& info,
+                                        Outbox& outbox, std::optional<Error>& refusal);
+    asio::awaitable<void> write_frames(stream_protocol::socket& socket, Outbox& outbox,
+                                       std::uint64_t connection);
     asio::awaitable<bool> write_reply(stream_protocol::socket& socket, const std::string& body);
     asio::awaitable<void> refuse(stream_protocol::socket& socket, const Error& error);
 
@@ -169,11 +217,38 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socke
         log->warn("conn {}: refused peer pid {} of uid {}", info.id, info.peer.pid, info.peer.uid);
         co_await refuse(*socket, make_error(Errc::kPermissionDenied,
                                             "this broker serves only its own user"));
+    } else {
+        // The handler may keep send_event beyond this connection (a login outlives a caller
+        // that hung up), so it holds the outbox weakly.
+        auto outbox = std::make_shared<Outbox>(executor);
+        info.send_event = [weak = std::weak_ptr<Outbox>(outbox)](std::string body) {
+            if (auto box = weak.lock()) {
+                box->push(std::move(body));
+            }
+        };
+        std::optional<Error> refusal;
+        co_await (read_requests(*socket, info, *outbox, refusal) &&
+                  write_frames(*socket, *outbox, info.id));
+        // The writer has finished, so the last error can go out on the socket directly.
+        if (refusal && !outbox->failed) {
+            co_await refuse(*socket, *refusal);
+        }
     }
-    while (info.peer.uid == ::geteuid() && !stopped) {
+    boost::system::error_code ignored;
+    socket->close(ignored);
+    connections.erase(info.id);
+}
+
+// Reads requests one at a time and queues each reply; the next request is read only once
+// the reply has been written, so a client that stops reading cannot make the daemon queue
+// replies without bound.
+asio::awaitable<void> Server::Impl::read_requests(stream_protocol::socket& socket,
+                                                  ConnectionInfo& info, Outbox& outbox,
+                                                  std::optional<Error>& refusal) {
+    while (!stopped && !outbox.failed) {
         std::array<unsigned char, proto::kHeaderSize> header{};
         auto outcome = co_await with_deadline(
-            *socket, asio::async_read(*socket, asio::buffer(header), kNoThrow),
+            socket, asio::async_read(socket, asio::buffer(header), kNoThrow),
             options.idle_timeout);
         if (outcome == IoOutcome::kTimedOut) {
             log->debug("conn {}: idle, closing", info.id);
@@ -186,16 +261,15 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socke
         if (size == 0 || size > proto::kMaxFrameSize) {
             const Errc code = size == 0 ? Errc::kMalformedFrame : Errc::kFrameTooLarge;
             log->warn("conn {}: frame of {} bytes refused; closing", info.id, size);
-            co_await refuse(*socket, make_error(code, "frame length " + std::to_string(size) +
-                                                          " is outside 1.." +
-                                                          std::to_string(proto::kMaxFrameSize)));
+            refusal = make_error(code, "frame length " + std::to_string(size) +
+                                           " is outside 1.." +
+                                           std::to_string(proto::kMaxFrameSize));
             break;
         }
 
         std::string body(size, '\0');
         outcome = co_await with_deadline(
-            *socket, asio::async_read(*socket, asio::buffer(body), kNoThrow),
-            options.frame_timeout);
+            socket, asio::async_read(socket, asio::buffer(body), kNoThrow), options.frame_timeout);
         if (outcome != IoOutcome::kDone) {
             log->warn("conn {}: truncated frame ({} bytes announced); closing", info.id, size);
             break;
@@ -210,14 +284,40 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socke
                                         make_error(Errc::kInternal, "the daemon hit an internal "
                                                                     "error; see its log"));
         }
-        if (!co_await write_reply(*socket, reply)) {
-            log->debug("conn {}: reply not delivered; closing", info.id);
-            break;
+        outbox.push(std::move(reply));
+        while (!outbox.frames.empty() && !outbox.failed) {
+            co_await outbox.drained.wait();
         }
     }
-    boost::system::error_code ignored;
-    socket->close(ignored);
-    connections.erase(info.id);
+    outbox.close();
+}
+
+asio::awaitable<void> Server::Impl::write_frames(stream_protocol::socket& socket, Outbox& outbox,
+                                                 std::uint64_t connection) {
+    for (;;) {
+        if (outbox.frames.empty()) {
+            outbox.drained.notify();
+            if (outbox.closing) {
+                break;
+            }
+            co_await outbox.more.wait();
+            continue;
+        }
+        const auto outcome = co_await with_deadline(
+            socket, asio::async_write(socket, asio::buffer(outbox.frames.front()), kNoThrow),
+            options.write_timeout);
+        if (outcome != IoOutcome::kDone) {
+            log->debug("conn {}: frame not delivered; closing", connection);
+            outbox.failed = true;
+            outbox.frames.clear();
+            outbox.drained.notify();
+            // Also ends a read the other coroutine may be waiting on.
+            boost::system::error_code ignored;
+            socket.close(ignored);
+            break;
+        }
+        outbox.frames.pop_front();
+    }
 }
 
 void Server::stop() {

@@ -18,14 +18,21 @@
 
 namespace vegha::ipc {
 
+// Sends one interim frame (a body such as a login prompt event, proto/PROTOCOL.md) to the
+// connection ahead of the reply the handler is still working on. Frames go out in the order
+// they are sent, and before that reply. Safe to call after the connection has closed (the
+// frame is dropped), so a copy may outlive the request; call on the I/O thread only.
+using EventSender = std::function<void(std::string body)>;
+
 struct ConnectionInfo {
     std::uint64_t id = 0;
     PeerCredentials peer;
+    EventSender send_event;
 };
 
 // Produces the reply body for one request body. It must not throw for bad input (bad
 // input is answered with an error reply); an exception is logged and answered with
-// internal_error.
+// internal_error. While it runs, it may send interim frames through info.send_event.
 using RequestHandler =
     std::function<boost::asio::awaitable<std::string>(std::string body, const ConnectionInfo&)>;
 
@@ -34,7 +41,8 @@ struct ServerOptions {
     std::chrono::milliseconds frame_timeout{std::chrono::seconds(10)};
     // A connection with no request for this long is closed.
     std::chrono::milliseconds idle_timeout{std::chrono::minutes(10)};
-    // Writing a reply must finish within this time (a client that stops reading).
+    // Writing a reply or an interim frame must finish within this time (a client that
+    // stops reading).
     std::chrono::milliseconds write_timeout{std::chrono::seconds(10)};
 };
 

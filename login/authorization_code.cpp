@@ -168,26 +168,8 @@ Result<oauth::HttpRequest> build_code_exchange_request(const oauth::Profile& pro
     form.add("redirect_uri", redirect_uri);
     form.add("code_verifier", code_verifier.reveal());
 
-    oauth::HttpRequest request;
-    switch (profile.client_auth) {
-        case oauth::ClientAuth::kBasic:
-            request.authorization =
-                oauth::basic_authorization(profile.client_id.value, profile.client_secret);
-            break;
-        case oauth::ClientAuth::kPost:
-            form.add("client_id", profile.client_id.value);
-            form.add("client_secret", profile.client_secret.reveal());
-            break;
-        case oauth::ClientAuth::kNone:
-            form.add("client_id", profile.client_id.value);  // RFC 6749 §4.1.3
-            break;
-    }
-    request.method = oauth::HttpRequest::Method::kPost;
-    request.url = profile.token_url;
-    request.content_type = "application/x-www-form-urlencoded";
-    request.body = form.finish();
-    request.timeout = profile.timeout;
-    return request;
+    // RFC 6749 §4.1.3: a public client sends its client_id.
+    return oauth::authenticated_post(profile, form, profile.token_url);
 }
 
 asio::awaitable<Result<oauth::Token>> run_authorization_code_login(const oauth::Profile& profile,

@@ -31,35 +31,6 @@ std::shared_ptr<spdlog::logger> logger() {
     return instance;
 }
 
-void add_client_auth(const oauth::Profile& profile, oauth::FormBody& form,
-                     oauth::HttpRequest& request) {
-    switch (profile.client_auth) {
-        case oauth::ClientAuth::kBasic:
-            request.authorization =
-                oauth::basic_authorization(profile.client_id.value, profile.client_secret);
-            break;
-        case oauth::ClientAuth::kPost:
-            form.add("client_id", profile.client_id.value);
-            form.add("client_secret", profile.client_secret.reveal());
-            break;
-        case oauth::ClientAuth::kNone:
-            form.add("client_id", profile.client_id.value);  // RFC 8628 §3.1
-            break;
-    }
-}
-
-oauth::HttpRequest post(const oauth::Profile& profile, const boost::urls::url& url,
-                        oauth::FormBody& form) {
-    oauth::HttpRequest request;
-    add_client_auth(profile, form, request);
-    request.method = oauth::HttpRequest::Method::kPost;
-    request.url = url;
-    request.content_type = "application/x-www-form-urlencoded";
-    request.body = form.finish();
-    request.timeout = profile.timeout;
-    return request;
-}
-
 Error not_a_device_response(const oauth::HttpResponse& response, std::string_view why) {
     return make_error(Errc::kInvalidTokenResponse,
                       "the device authorization endpoint answered HTTP " +
@@ -167,7 +138,8 @@ struct Poller {
         if (!scopes.empty()) {
             ask.add("scope", scopes.to_string());
         }
-        auto asked = co_await http.send(post(profile, endpoint, ask));
+        const auto request = oauth::authenticated_post(profile, ask, endpoint);
+        auto asked = co_await http.send(request);
         if (!asked) {
             co_return asked.error();
         }
@@ -185,7 +157,8 @@ struct Poller {
         poll.add("grant_type", kDeviceCodeGrant);
         poll.add("device_code", device_code.reveal());
         const oauth::TokenResponseContext context{scopes, now(), profile.default_lifetime};
-        auto response = co_await http.send(post(profile, profile.token_url, poll));
+        const auto request = oauth::authenticated_post(profile, poll, profile.token_url);
+        auto response = co_await http.send(request);
         if (!response) {
             co_return response.error();
         }

@@ -3,10 +3,8 @@
 #include "oauth/form.hpp"
 
 namespace vegha::oauth {
-namespace {
-
-// Adds the client's authentication (RFC 6749 §2.3.1, §3.2.1) and finishes the request.
-HttpRequest finish_request(const Profile& profile, FormBody& form) {
+HttpRequest authenticated_post(const Profile& profile, FormBody& form,
+                               const boost::urls::url& endpoint) {
     HttpRequest request;
     switch (profile.client_auth) {
         case ClientAuth::kBasic:
@@ -23,14 +21,12 @@ HttpRequest finish_request(const Profile& profile, FormBody& form) {
             break;
     }
     request.method = HttpRequest::Method::kPost;
-    request.url = profile.token_url;
+    request.url = endpoint;
     request.content_type = "application/x-www-form-urlencoded";
     request.body = form.finish();
     request.timeout = profile.timeout;
     return request;
 }
-
-}  // namespace
 
 Result<HttpRequest> build_token_request(const Profile& profile) {
     FormBody form;
@@ -54,7 +50,7 @@ Result<HttpRequest> build_token_request(const Profile& profile) {
     if (!profile.audience.empty()) {
         form.add("audience", profile.audience);
     }
-    return finish_request(profile, form);
+    return authenticated_post(profile, form, profile.token_url);
 }
 
 Result<HttpRequest> build_refresh_request(const Profile& profile, const Secret& refresh_token) {
@@ -65,7 +61,7 @@ Result<HttpRequest> build_refresh_request(const Profile& profile, const Secret& 
     FormBody form;
     form.add("grant_type", "refresh_token");
     form.add("refresh_token", refresh_token.reveal());
-    return finish_request(profile, form);
+    return authenticated_post(profile, form, profile.token_url);
 }
 
 Token merge_refreshed(Token refreshed, const Token& previous) {

@@ -7,6 +7,7 @@
 #include <functional>
 
 #include "core/error.hpp"
+#include "oauth/form.hpp"
 #include "oauth/http_client.hpp"
 #include "oauth/profile.hpp"
 #include "oauth/token.hpp"
@@ -35,6 +36,12 @@ private:
     HttpClient& http_;
     Now now_;
 };
+
+// A form POST to one of the provider's endpoints (token, revocation, device
+// authorization), with the client authentication the profile names (RFC 6749 §2.3.1;
+// RFC 7009 §2.1 and RFC 8628 §3.1 ask for the same). Finishes `form` into the body.
+HttpRequest authenticated_post(const Profile& profile, FormBody& form,
+                               const boost::urls::url& endpoint);
 
 // The token request for a profile, as it will be sent; public for tests.
 Result<HttpRequest> build_token_request(const Profile& profile);

@@ -245,8 +245,13 @@ asio::awaitable<Result<Token>> TokenService::renew(const Profile& profile,
     if (!options_.login) {
         co_return make_error(Errc::kUnsupportedGrant, "this daemon cannot run logins");
     }
-    co_return co_await options_.login(
-        LoginRequest{profile, [flight](const LoginPrompt& p) { flight->announce(p); }});
+    // Named, not a temporary in the co_await expression: GCC 12 destroys such temporaries
+    // twice.
+    const LoginRequest request{profile,
+                               [flight](const LoginPrompt& p) { flight->announce(p); }};
+    auto login = options_.login(request);
+    Result<Token> token = co_await std::move(login);
+    co_return token;
 }
 
 asio::awaitable<Result<Token>> TokenService::with_retries(const Profile& profile,
@@ -257,6 +262,9 @@ asio::awaitable<Result<Token>> TokenService::with_retries(const Profile& profile
         // result of a co_await inside ?: twice.
         Result<Token> token = make_error(Errc::kInternal, "no attempt made");
         if (previous) {
+            // Once sent, the provider may rotate the refresh token before it answers: a
+            // crash from here until "grant saved" can lose the rotated one (tests read this).
+            service_log()->debug("refresh request sent");
             token = co_await client_.refresh(profile, *previous);
         } else {
             token = co_await client_.request_token(profile);
@@ -285,8 +293,11 @@ asio::awaitable<Result<std::shared_ptr<const CachedToken>>> TokenService::adopt(
     // after the caller already used the new access token.
     if (options_.persistence) {
         auto saved = co_await options_.persistence->save(key, profile, entry->token);
-        if (!saved) {
-            service_log()->warn("the grant is kept in memory only: {}", saved.error().message);
+        if (saved) {
+            service_log()->debug("grant saved");
+        } else {
+            // The persistence reports its own failures, once per kind.
+            service_log()->debug("the grant is kept in memory only: {}", saved.error().message);
         }
     }
     cache_.put(key, entry, now_());

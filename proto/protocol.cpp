@@ -81,6 +81,12 @@ Result<Operation> check_envelope(const Request& request) {
     if (request.op == "status") {
         return Operation::kStatus;
     }
+    if (request.op == "login") {
+        return Operation::kLogin;
+    }
+    if (request.op == "logout") {
+        return Operation::kLogout;
+    }
     if (request.op.empty()) {
         return make_error(Errc::kInvalidRequest, "request has no operation \"op\"");
     }
@@ -134,6 +140,20 @@ std::string encode_error(std::optional<std::uint64_t> id, const Error& error) {
     return out;
 }
 
+std::string encode_login_prompt(std::uint64_t id, const LoginPromptEvent& prompt) {
+    json::object event{{"v", kVersion}, {"id", id}, {"event", kLoginPromptEvent}};
+    if (!prompt.url.empty()) {
+        event["url"] = prompt.url;
+    }
+    if (!prompt.verification_uri.empty()) {
+        event["verification_uri"] = prompt.verification_uri;
+    }
+    if (!prompt.user_code.empty()) {
+        event["user_code"] = prompt.user_code;
+    }
+    return json::serialize(event);
+}
+
 std::string encode_request(std::uint64_t id, std::string_view op, const json::object& params) {
     json::object request{{"v", kVersion}, {"id", id}, {"op", op}, {"params", params}};
     return json::serialize(request);
@@ -147,6 +167,35 @@ std::string string_member(const json::object& object, std::string_view key) {
 }
 
 }  // namespace
+
+std::optional<Event> decode_event(std::string_view body) {
+    // Replies are the common case and may carry large tokens: only a body that could be an
+    // event is parsed here.
+    if (body.find("\"event\"") == std::string_view::npos) {
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    const json::value parsed = json::parse(body, ec);
+    const json::object* object = ec ? nullptr : parsed.if_object();
+    if (!object || object->contains("ok")) {
+        return std::nullopt;
+    }
+    const auto* name = object->if_contains("event");
+    if (!name || !name->is_string()) {
+        return std::nullopt;
+    }
+    Event event;
+    event.name = std::string(name->as_string());
+    if (const auto* id = object->if_contains("id"); id && id->is_uint64()) {
+        event.id = id->as_uint64();
+    } else if (id && id->is_int64() && id->as_int64() >= 0) {
+        event.id = static_cast<std::uint64_t>(id->as_int64());
+    }
+    event.prompt.url = string_member(*object, "url");
+    event.prompt.verification_uri = string_member(*object, "verification_uri");
+    event.prompt.user_code = string_member(*object, "user_code");
+    return event;
+}
 
 Result<Reply> decode_reply(std::string_view body) {
     boost::system::error_code ec;

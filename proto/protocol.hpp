@@ -23,7 +23,7 @@ inline constexpr std::int64_t kVersion = 1;
 inline constexpr std::size_t kMaxFrameSize = 1024 * 1024;
 inline constexpr std::size_t kHeaderSize = 4;
 
-enum class Operation { kGetToken, kList, kStatus };
+enum class Operation { kGetToken, kList, kStatus, kLogin, kLogout };
 
 // A 4-byte big-endian length followed by that many bytes of JSON.
 std::array<unsigned char, kHeaderSize> encode_header(std::size_t body_size) noexcept;
@@ -55,6 +55,30 @@ std::string encode_result(std::optional<std::uint64_t> id, std::string_view resu
                           std::optional<bool> cached = std::nullopt);
 std::string encode_result(std::optional<std::uint64_t> id, const boost::json::object& result);
 std::string encode_error(std::optional<std::uint64_t> id, const Error& error);
+
+// An interim frame the daemon sends while a request waits for a person to log in, before
+// that request's reply: {"v":1,"id":7,"event":"login_prompt","url":...,
+// "verification_uri":...,"user_code":...}. Empty members are left out.
+struct LoginPromptEvent {
+    std::string url = {};
+    std::string verification_uri = {};
+    std::string user_code = {};
+};
+
+inline constexpr std::string_view kLoginPromptEvent = "login_prompt";
+
+std::string encode_login_prompt(std::uint64_t id, const LoginPromptEvent& prompt);
+
+// An interim frame as a client reads it: any object with a string "event" and no "ok".
+struct Event {
+    std::optional<std::uint64_t> id;
+    std::string name;
+    LoginPromptEvent prompt;  // the members of a login_prompt event, when present
+};
+
+// nullopt when the body is not an event (a reply, or not JSON at all): the caller then
+// reads it as a reply.
+std::optional<Event> decode_event(std::string_view body);
 
 // A request as the client library sends it.
 std::string encode_request(std::uint64_t id, std::string_view op,

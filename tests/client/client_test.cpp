@@ -6,6 +6,8 @@
 #include <boost/json/value.hpp>
 #include <chrono>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/client/fake_daemon.hpp"
 
@@ -470,6 +472,139 @@ TEST(ClientStatus, DecodesTheDaemonsCounters) {
     EXPECT_EQ(status->connections, 1);
     EXPECT_EQ(status->token_store, "memory");
     EXPECT_EQ(daemon.requests().at(0).at("op"), "status");
+}
+
+// ---- interactive logins ----
+
+TEST(ClientLogin, DeliversEachLoginPromptAndKeepsWaitingForTheReply) {
+    FakeDaemon daemon([](const json::object& request) {
+        const auto id = request_id(request);
+        return Response{
+            testing::event_frame(id, "login_prompt", R"("url":"https://idp.example/auth?s=1")") +
+            testing::event_frame(id, "login_prompt",
+                                 R"("url":"https://idp.example/device?c=WDJB","verification_uri":)"
+                                 R"("https://idp.example/device","user_code":"WDJB-MJHT")") +
+            result_frame(id, kTokenResult)};
+    });
+    Client client(options_for(daemon));
+    std::vector<LoginPrompt> prompts;
+    TokenRequest request = profile_request("work-api");
+    request.interactive = true;
+    request.on_prompt = [&](const LoginPrompt& prompt) { prompts.push_back(prompt); };
+
+    auto token = client.get_token(request);
+
+    ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
+    EXPECT_EQ(token->access_token, "tok-123");
+    ASSERT_EQ(prompts.size(), 2U);
+    EXPECT_EQ(prompts[0].url, "https://idp.example/auth?s=1");
+    EXPECT_TRUE(prompts[0].user_code.empty());
+    EXPECT_EQ(prompts[1].verification_uri, "https://idp.example/device");
+    EXPECT_EQ(prompts[1].user_code, "WDJB-MJHT");
+}
+
+TEST(ClientLogin, SkipsEventsWhenNobodyListensAndEventsItDoesNotKnow) {
+    FakeDaemon daemon([](const json::object& request) {
+        const auto id = request_id(request);
+        return Response{testing::event_frame(id, "login_prompt", R"("url":"https://x/")") +
+                        testing::event_frame(id, "from_the_future", "") +
+                        result_frame(id, kTokenResult)};
+    });
+    Client client(options_for(daemon));
+
+    auto token = client.get_token(profile_request("work-api"));
+
+    ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
+    EXPECT_EQ(token->access_token, "tok-123");
+}
+
+TEST(ClientLogin, ReportsAnEventForAnotherRequestAsMalformed) {
+    FakeDaemon daemon([](const json::object& request) {
+        const auto id = request_id(request);
+        return Response{testing::event_frame(id + 5, "login_prompt", R"("url":"https://x/")") +
+                        result_frame(id, kTokenResult)};
+    });
+    Client client(options_for(daemon));
+
+    auto token = client.get_token(profile_request("work-api"));
+
+    ASSERT_FALSE(token);
+    EXPECT_EQ(token.error().code, "malformed_frame");
+}
+
+TEST(ClientLogin, SendsTheRenewalParametersOnlyWhenTheyAreSet) {
+    FakeDaemon daemon(token_answer);
+    Client client(options_for(daemon));
+    TokenRequest request = profile_request("work-api");
+    request.interactive = true;
+    request.force_refresh = true;
+    request.rejected_token = "old-token";
+
+    ASSERT_TRUE(client.get_token(profile_request("work-api")));
+    ASSERT_TRUE(client.get_token(request));
+
+    const auto requests = daemon.requests();
+    ASSERT_EQ(requests.size(), 2U);
+    const auto& plain = requests[0].at("params").as_object();
+    EXPECT_FALSE(plain.contains("interactive"));
+    EXPECT_FALSE(plain.contains("force_refresh"));
+    EXPECT_FALSE(plain.contains("rejected_token"));
+    const auto& renewal = requests[1].at("params").as_object();
+    EXPECT_EQ(renewal.at("interactive"), true);
+    EXPECT_EQ(renewal.at("force_refresh"), true);
+    EXPECT_EQ(renewal.at("rejected_token"), "old-token");
+}
+
+TEST(ClientLogin, AnInteractiveCallWaitsLongerThanTheOrdinaryTimeout) {
+    FakeDaemon daemon([](const json::object& request) {
+        // A person signing in; the ordinary 200 ms would have given up long before.
+        std::this_thread::sleep_for(std::chrono::milliseconds(600));
+        return token_answer(request);
+    });
+    ClientOptions options = options_for(daemon, std::chrono::milliseconds(200));
+    options.login_timeout = std::chrono::seconds(10);
+    Client client(options);
+    TokenRequest request = profile_request("work-api");
+    request.interactive = true;
+
+    auto token = client.get_token(request);
+
+    ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
+}
+
+TEST(ClientLogin, LoginAsksForANewLoginAndReturnsItsToken) {
+    FakeDaemon daemon(token_answer);
+    Client client(options_for(daemon));
+    TokenRequest request = profile_request("work-api");
+    request.interactive = true;
+
+    auto token = client.login(request);
+
+    ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
+    EXPECT_EQ(token->access_token, "tok-123");
+    const auto sent = daemon.requests().at(0);
+    EXPECT_EQ(sent.at("op"), "login");
+    EXPECT_EQ(sent.at("params").as_object().at("profile"), "work-api");
+}
+
+TEST(ClientLogout, DecodesWhatTheDaemonForgotAndRevoked) {
+    FakeDaemon daemon([](const json::object& request) {
+        return Response{result_frame(
+            request_id(request),
+            R"({"forgotten":true,"revoked":false,"revocation_error":)"
+            R"({"code":"network_error","message":"connection refused"}})")};
+    });
+    Client client(options_for(daemon));
+
+    auto result = client.logout(profile_request("work-api"));
+
+    ASSERT_TRUE(result) << result.error().code << ": " << result.error().message;
+    EXPECT_TRUE(result->forgotten);
+    EXPECT_FALSE(result->revoked);
+    EXPECT_EQ(result->revocation_error, "network_error: connection refused");
+    const auto sent = daemon.requests().at(0);
+    EXPECT_EQ(sent.at("op"), "logout");
+    EXPECT_EQ(sent.at("params").as_object(), (json::object{{"profile", "work-api"}}));
 }
 
 TEST(ClientResult, ValueThrowsBrokerErrorCarryingTheError) {

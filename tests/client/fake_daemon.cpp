@@ -224,6 +224,11 @@ std::string error_frame(std::string_view id_json, std::string_view error_json) {
                  std::string(error_json) + "}");
 }
 
+std::string event_frame(std::uint64_t id, std::string_view name, std::string_view members_json) {
+    return frame(R"({"v":1,"id":)" + std::to_string(id) + R"(,"event":")" + std::string(name) +
+                 "\"" + (members_json.empty() ? "" : ",") + std::string(members_json) + "}");
+}
+
 std::uint64_t request_id(const json::object& request) {
     const json::value* id = request.if_contains("id");
     return id != nullptr && id->is_int64() ? static_cast<std::uint64_t>(id->as_int64()) : 0;

@@ -75,6 +75,8 @@ private:
 // Reply frames as the real daemon writes them.
 std::string result_frame(std::uint64_t id, std::string_view result_json, bool cached = false);
 std::string error_frame(std::string_view id_json, std::string_view error_json);
+// An interim event frame: {"v":1,"id":<id>,"event":<name>, <members_json>}.
+std::string event_frame(std::uint64_t id, std::string_view name, std::string_view members_json);
 
 // A frame header announcing `size` bytes, with no body.
 std::string header_only(std::uint32_t size);

@@ -128,10 +128,12 @@ TEST_F(GrantsTest, UnreachableProviderIsANetworkError) {
     EXPECT_EQ(token.error().code, "network_error");
 }
 
-TEST_F(GrantsTest, BrowserLoginProfilesAreReportedAsNotYetAvailable) {
+TEST_F(GrantsTest, ABrowserLoginProfileAskedNonInteractivelyNeedsALogin) {
+    const int before = idp_->counters().token_requests;
     auto token = get("browser-login");
     ASSERT_FALSE(token);
-    EXPECT_EQ(token.error().code, "unsupported_grant");
+    EXPECT_EQ(token.error().code, "login_required");
+    EXPECT_EQ(idp_->counters().token_requests, before);
 }
 
 TEST_F(GrantsTest, MinimumLifetimeBeyondTheCachedTokenFetchesANewOne) {
@@ -224,7 +226,7 @@ TEST_F(GrantsTest, ListAndStatusDescribeProfilesWithoutSecrets) {
     EXPECT_EQ(status->protocol, 1);
     EXPECT_EQ(status->profiles, static_cast<std::int64_t>(profiles->size()));
     EXPECT_GE(status->cached_tokens, 1);
-    EXPECT_EQ(status->token_store, "memory");
+    EXPECT_EQ(status->token_store, "memory (by configuration)");
 }
 
 TEST_F(GrantsTest, NoSecretOrTokenEverReachesTheLog) {

@@ -26,7 +26,8 @@ DemoIdp::DemoIdp(Options options) {
     process_ = std::make_unique<Process>(ProcessOptions{
         .argv = {"/usr/bin/env", "node", (source_dir() / "idp" / "demo-idp.mjs").string(),
                  "--port", "0", "--ready-file", ready.string(), "--access-token-ttl",
-                 std::to_string(options.access_token_ttl)},
+                 std::to_string(options.access_token_ttl), "--refresh-token-ttl",
+                 std::to_string(options.refresh_token_ttl)},
         .stderr_path = dir_.path() / "idp.log",
     });
     if (!wait_until([&] { return fs::exists(ready) || !process_->running(); },
@@ -47,11 +48,11 @@ IdpCounters DemoIdp::counters() const {
         return value ? static_cast<int>(value->as_int64()) : 0;
     };
     return IdpCounters{static_cast<int>(parsed.at("token_requests").as_int64()),
-                       count("client_credentials"), count("password"), count("refresh_token")};
+                       count("client_credentials"), count("password"), count("refresh_token"),
+                       static_cast<int>(parsed.at("revocation_requests").as_int64())};
 }
 
-Daemon::Daemon(const std::string& config_json, std::map<std::string, std::string> env,
-               const std::string& log_level) {
+Daemon::Daemon(const std::string& config_json, DaemonOptions options) {
     const fs::path config = dir_.path() / "config.json";
     {
         std::ofstream out(config);
@@ -59,10 +60,16 @@ Daemon::Daemon(const std::string& config_json, std::map<std::string, std::string
     }
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
     socket_ = dir_.path() / "run" / "broker.sock";
+    std::vector<std::string> argv = {brokerd_path().string(), "--config", config.string(),
+                                     "--socket", socket_.string(), "--log-level",
+                                     options.log_level};
+    if (options.token_store) {
+        argv.insert(argv.end(), {"--token-store", *options.token_store});
+    }
+    argv.insert(argv.end(), options.extra_args.begin(), options.extra_args.end());
     process_ = std::make_unique<Process>(ProcessOptions{
-        .argv = {brokerd_path().string(), "--config", config.string(), "--socket",
-                 socket_.string(), "--log-level", log_level},
-        .env = std::move(env),
+        .argv = std::move(argv),
+        .env = std::move(options.env),
         .stderr_path = dir_.path() / "daemon.log",
     });
     if (!wait_until([&] { return socket_accepts(socket_) || !process_->running(); },
@@ -82,7 +89,8 @@ bool socket_accepts(const fs::path& path) {
     return ok;
 }
 
-std::string http_request(int port, const std::string& method, const std::string& path) {
+std::string http_request(int port, const std::string& method, const std::string& path,
+                         const std::vector<std::string>& headers) {
     const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in address{};
     address.sin_family = AF_INET;
@@ -92,8 +100,11 @@ std::string http_request(int port, const std::string& method, const std::string&
         ::close(fd);
         throw std::runtime_error("cannot connect to the provider");
     }
-    const std::string request = method + " " + path +
-                                " HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Length: 0\r\n\r\n";
+    std::string request = method + " " + path + " HTTP/1.0\r\nHost: 127.0.0.1\r\n";
+    for (const auto& header : headers) {
+        request += header + "\r\n";
+    }
+    request += "Content-Length: 0\r\n\r\n";
     ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
     std::string response;
     const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);

@@ -7,7 +7,9 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "tests/support/process.hpp"
 
@@ -23,12 +25,14 @@ struct IdpCounters {
     int client_credentials = 0;
     int password = 0;
     int refresh_token = 0;
+    int revocation_requests = 0;
 };
 
 class DemoIdp {
 public:
     struct Options {
         int access_token_ttl = 3600;
+        int refresh_token_ttl = 86400;
     };
 
     // Starts the provider and waits (up to 20 s) for its ready line; throws if it fails.
@@ -49,12 +53,25 @@ private:
     int port_ = 0;
 };
 
+struct DaemonOptions {
+    // Added to the test's own environment: point HOME and XDG_STATE_HOME at a folder the
+    // test keeps to start a later daemon on the same sealed grants file.
+    std::map<std::string, std::string> env = {};
+    std::string log_level = "debug";
+    // --token-store: "memory" keeps tests that do not care about persistence away from the
+    // user's own keyring and state folder; nullopt passes no flag (config.json or auto).
+    std::optional<std::string> token_store = "memory";
+    std::vector<std::string> extra_args = {};  // after the ones Daemon passes itself
+};
+
 class Daemon {
 public:
     // Writes `config_json` as the daemon's config file, starts vegha-brokerd with a socket
     // in a private folder, and waits (up to 20 s) until the socket accepts connections.
+    Daemon(const std::string& config_json, DaemonOptions options);
     explicit Daemon(const std::string& config_json, std::map<std::string, std::string> env = {},
-                    const std::string& log_level = "debug");
+                    const std::string& log_level = "debug")
+        : Daemon(config_json, DaemonOptions{std::move(env), log_level}) {}
 
     const std::filesystem::path& socket_path() const { return socket_; }
     const std::filesystem::path& folder() const { return dir_.path(); }
@@ -70,7 +87,9 @@ private:
 // True when something accepts connections on the Unix socket at `path`.
 bool socket_accepts(const std::filesystem::path& path);
 
-// A plain HTTP/1.0 request to 127.0.0.1:port; returns the body, or throws after 10 s.
-std::string http_request(int port, const std::string& method, const std::string& path);
+// A plain HTTP/1.0 request to 127.0.0.1:port with extra header lines (such as
+// "Authorization: Bearer ..."); returns the body, or throws after 10 s.
+std::string http_request(int port, const std::string& method, const std::string& path,
+                         const std::vector<std::string>& headers = {});
 
 }  // namespace vegha::test

@@ -15,6 +15,7 @@
 #include <boost/system/result.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -79,6 +80,21 @@ struct ClientOptions {
     // The longest one call may take, from connecting to the last byte of the reply. The
     // default is long because a token request may wait on the identity provider.
     std::chrono::milliseconds timeout{std::chrono::seconds(120)};
+    // The longest an interactive call (get_token with interactive set, login) may take,
+    // when that is longer than `timeout`: a person has to sign in meanwhile. The daemon's
+    // own login deadline (the profile's login_timeout_seconds, 300 by default) normally
+    // ends the wait first.
+    std::chrono::milliseconds login_timeout{std::chrono::minutes(10)};
+};
+
+// What a person must do to finish a login the daemon started for a request: open `url` in
+// a browser (the daemon has tried to open it already), or, for a device login, visit
+// `verification_uri` and enter `user_code` (then `url`, when set, has the code already in
+// it). Members the daemon did not send are empty.
+struct LoginPrompt {
+    std::string url;
+    std::string verification_uri;
+    std::string user_code;
 };
 
 // Exactly one of `profile` and `inline_config` must be set.
@@ -90,6 +106,25 @@ struct TokenRequest {
     std::string inline_config = {};
     // The token must stay valid at least this long; the daemon refreshes it otherwise.
     std::chrono::seconds min_ttl{0};
+    // The caller can have a person sign in when only a login can produce a token; the
+    // prompts reach on_prompt. Without it such a request fails with "login_required".
+    bool interactive = false;
+    // Renew the token even though the cached one is still valid.
+    bool force_refresh = false;
+    // The token the caller's API just refused (HTTP 401): the daemon renews it, unless it
+    // already holds a newer one, which it returns instead.
+    std::string rejected_token = {};
+    // Told each login prompt while the call waits; called on the calling thread, inside
+    // the call, possibly more than once. It must not use the same Client.
+    std::function<void(const LoginPrompt&)> on_prompt = {};
+};
+
+struct LogoutResult {
+    bool forgotten = false;  // the daemon held a grant for the profile, and dropped it
+    bool revoked = false;    // the provider confirmed the revocation (RFC 7009)
+    // Why the revocation failed, as "code: message"; empty when it succeeded or when the
+    // profile has no revocation_url (then nothing was tried).
+    std::string revocation_error;
 };
 
 struct AccessToken {
@@ -154,8 +189,22 @@ public:
     // obtained from the provider. Fails with "invalid_request", without contacting the
     // daemon, when not exactly one of profile and inline_config is set, when
     // inline_config is not a JSON object, or when min_ttl is negative; otherwise with the
-    // daemon's error or a transport error (see Error).
+    // daemon's error or a transport error (see Error). With request.interactive set, a
+    // login the daemon runs for the request is reported to request.on_prompt and the call
+    // waits up to ClientOptions::login_timeout; without it, "login_required".
     Result<AccessToken> get_token(const TokenRequest& request);
+
+    // A new interactive login for the request's profile, even when a token is cached: the
+    // daemon drops the grant it holds (without revoking it), has a person sign in and
+    // returns the new token. Prompts reach request.on_prompt; `interactive` is implied.
+    // Waits up to ClientOptions::login_timeout. Errors as get_token.
+    Result<AccessToken> login(const TokenRequest& request);
+
+    // Makes the daemon forget the grant for the request's profile (only profile and
+    // inline_config are read) and revoke it at the provider when the profile has a
+    // revocation_url. A revocation that fails is reported in the result, not as an error:
+    // the daemon has forgotten the grant either way.
+    Result<LogoutResult> logout(const TokenRequest& request);
 
     // Every profile the daemon has configured, in the daemon's order.
     Result<std::vector<ProfileSummary>> list();
