@@ -105,6 +105,7 @@ Broker::Broker(asio::any_io_executor executor, Config config,
                   .persistence = storage.persistence,
                   .login = make_login_runner(http_, now_, std::move(login)),
               }),
+      discovery_(http_, now_),
       describe_storage_(std::move(storage.describe)),
       log_(vegha::log::logger("daemon")) {
     for (const auto& [name, profile] : config_.profiles) {
@@ -189,6 +190,23 @@ Result<void> Broker::resolve(const json::object& params, Target& target) const {
     return {};
 }
 
+asio::awaitable<Result<void>> Broker::discover(Target& target) {
+    // The common case, and the hot path: nothing to discover, nothing copied.
+    if (!oauth::needs_discovery(*target.profile)) {
+        co_return Result<void>();
+    }
+    auto completed = co_await discovery_.complete(*target.profile);
+    if (!completed) {
+        co_return completed.error();
+    }
+    if (completed->token_url != target.profile->token_url ||
+        completed->authorization_url != target.profile->authorization_url) {
+        target.inline_profile = std::move(*completed);
+        target.profile = &*target.inline_profile;
+    }
+    co_return Result<void>();
+}
+
 asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
                                                const ipc::ConnectionInfo& conn,
                                                const std::string& tag, bool login) {
@@ -201,6 +219,10 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
     Target target;
     if (auto resolved = resolve(request.params, target); !resolved) {
         co_return fail(resolved.error());
+    }
+    auto discovered = co_await discover(target);
+    if (!discovered) {
+        co_return fail(discovered.error());
     }
     auto options = read_token_options(request.params);
     if (!options) {
@@ -253,6 +275,10 @@ asio::awaitable<std::string> Broker::logout(const proto::Request& request,
     Target target;
     if (auto resolved = resolve(request.params, target); !resolved) {
         co_return fail(resolved.error());
+    }
+    auto discovered = co_await discover(target);
+    if (!discovered) {
+        co_return fail(discovered.error());
     }
     auto forgotten = co_await tokens_.forget(target.key);
     if (!forgotten) {

@@ -16,6 +16,7 @@
 #include "daemon/config.hpp"
 #include "daemon/login_runner.hpp"
 #include "ipc/server.hpp"
+#include "oauth/discovery.hpp"
 #include "oauth/http_client.hpp"
 #include "oauth/token_client.hpp"
 #include "oauth/token_service.hpp"
@@ -55,6 +56,8 @@ private:
                                                const std::string& tag);
     // The profile a request's "profile" or "config" names, and its cache key.
     Result<void> resolve(const boost::json::object& params, Target& target) const;
+    // Completes a profile that names only its issuer from the provider's metadata.
+    boost::asio::awaitable<Result<void>> discover(Target& target);
     std::string list(const proto::Request& request) const;
     std::string status(const proto::Request& request) const;
 
@@ -65,6 +68,7 @@ private:
     oauth::HttpClient http_;
     oauth::TokenClient token_client_;
     oauth::TokenService tokens_;
+    oauth::Discovery discovery_;
     std::function<std::string()> describe_storage_;
     std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
     std::function<std::size_t()> connections_;

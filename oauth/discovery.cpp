@@ -103,6 +103,20 @@ Result<ProviderMetadata> parse_metadata(const HttpResponse& response, std::strin
     return metadata;
 }
 
+bool needs_discovery(const Profile& profile) {
+    if (!profile.issuer) {
+        return false;
+    }
+    if (profile.token_url.empty()) {
+        return true;
+    }
+    if (profile.grant != GrantType::kAuthorizationCode) {
+        return false;
+    }
+    return profile.login == LoginMethod::kDevice ? !profile.device_authorization_url
+                                                 : !profile.authorization_url;
+}
+
 void apply_metadata(const ProviderMetadata& metadata, Profile& profile) {
     if (profile.token_url.empty() && metadata.token_endpoint) {
         profile.token_url = *metadata.token_endpoint;
@@ -149,10 +163,7 @@ boost::asio::awaitable<Result<ProviderMetadata>> Discovery::metadata(
 }
 
 boost::asio::awaitable<Result<Profile>> Discovery::complete(const Profile& profile) {
-    const bool lacks_endpoints =
-        profile.token_url.empty() ||
-        (profile.grant == GrantType::kAuthorizationCode && !profile.authorization_url);
-    if (!profile.issuer || !lacks_endpoints) {
+    if (!needs_discovery(profile)) {
         co_return profile;
     }
     auto found = co_await metadata(*profile.issuer, profile.timeout);

@@ -38,6 +38,9 @@ std::vector<boost::urls::url> metadata_urls(const boost::urls::url& issuer);
 // (RFC 8414 §3.3): a mismatch could let one provider speak for another.
 Result<ProviderMetadata> parse_metadata(const HttpResponse& response, std::string_view issuer);
 
+// True when `profile` names an issuer and lacks an endpoint its grant needs.
+bool needs_discovery(const Profile& profile);
+
 // Fills the endpoints `profile` leaves unset from `metadata`; what the profile names wins.
 void apply_metadata(const ProviderMetadata& metadata, Profile& profile);
 

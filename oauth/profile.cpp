@@ -342,6 +342,11 @@ Result<void> check_required(const Profile& p, std::string_view name) {
     if (p.client_id.value.empty()) {
         return missing(name, "client_id", p.grant);
     }
+    // With an issuer, missing endpoints come from the provider's metadata (discovery).
+    if (p.token_url.empty() && !p.issuer) {
+        return field_error(Errc::kMissingField, name, "token_url",
+                           "is required (or give \"issuer\" to discover it)");
+    }
     switch (p.grant) {
         case GrantType::kClientCredentials:
             if (p.client_secret.empty()) {
@@ -364,13 +369,13 @@ Result<void> check_required(const Profile& p, std::string_view name) {
             // A device login never sends the user to authorization_url nor back to a
             // redirect; RFC 8628 §3.1 needs only the device endpoint.
             if (p.login == LoginMethod::kDevice) {
-                if (!p.device_authorization_url) {
+                if (!p.device_authorization_url && !p.issuer) {
                     return field_error(Errc::kMissingField, name, "device_authorization_url",
                                        "is required when login is device");
                 }
                 break;
             }
-            if (!p.authorization_url) {
+            if (!p.authorization_url && !p.issuer) {
                 return missing(name, "authorization_url", p.grant);
             }
             if (!p.redirect_uri) {
@@ -446,10 +451,9 @@ Result<Profile> parse_profile(const json::object& object, std::string_view name,
     if (!token_url) {
         return token_url.error();
     }
-    if (!*token_url) {
-        return missing(name, "token_url", p.grant);
+    if (*token_url) {
+        p.token_url = std::move(**token_url);
     }
-    p.token_url = std::move(**token_url);
 
     auto authorization_url = read_url(object, name, "authorization_url");
     if (!authorization_url) {
@@ -574,7 +578,8 @@ std::string cache_key(const Profile& p) {
 
     std::string key;
     append_field(key, grant_type_name(p.grant));
-    append_field(key, p.token_url.buffer());
+    // A profile that names only its issuer has no token URL yet: the issuer stands in.
+    append_field(key, p.token_url.empty() ? p.issuer.value_or("") : p.token_url.buffer());
     append_field(key, p.client_id.value);
     append_field(key, p.scopes.to_string());
     append_field(key, p.username);

@@ -115,6 +115,25 @@ TEST_F(GrantsTest, AFailedRequestIsNotCached) {
     EXPECT_EQ(idp_->counters().token_requests, before + 2);
 }
 
+TEST_F(GrantsTest, AProfileWithJustAnIssuerDiscoversItsTokenEndpoint) {
+    auto token = get("discovered");
+    ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
+    EXPECT_EQ(token->scope, "api:read");
+
+    auto again = get("discovered");
+    ASSERT_TRUE(again);
+    EXPECT_TRUE(again->from_cache);
+}
+
+TEST_F(GrantsTest, MetadataNamingAnotherIssuerIsRefused) {
+    // The provider calls itself http://127.0.0.1:PORT; a profile that expects
+    // http://localhost:PORT must not accept its metadata (RFC 8414 §3.3).
+    auto token = get("wrong-issuer");
+    ASSERT_FALSE(token);
+    EXPECT_EQ(token.error().code, "invalid_token_response");
+    EXPECT_NE(token.error().message.find("issuer"), std::string::npos) << token.error().message;
+}
+
 TEST_F(GrantsTest, UnknownProfileIsNamedInTheError) {
     auto token = get("no-such-profile");
     ASSERT_FALSE(token);
