@@ -579,7 +579,8 @@ std::string cache_key(const Profile& p) {
     std::string key;
     append_field(key, grant_type_name(p.grant));
     // A profile that names only its issuer has no token URL yet: the issuer stands in.
-    append_field(key, p.token_url.empty() ? p.issuer.value_or("") : p.token_url.buffer());
+    append_field(key, p.token_url.empty() ? p.issuer.value_or("")
+                                          : std::string(p.token_url.buffer()));
     append_field(key, p.client_id.value);
     append_field(key, p.scopes.to_string());
     append_field(key, p.username);
