@@ -135,7 +135,7 @@ int main(int argc, char** argv) {
     const int iterations = argc > 1 ? std::atoi(argv[1]) : 20000;
     DemoIdp idp;
     Daemon daemon(R"({"profiles": {"service": {"grant": "client_credentials", "token_url": ")" +
-                  idp.token_url() + R"(", "client_id": "demo-service",
+                      idp.token_url() + R"(", "client_id": "demo-service",
                   "client_secret": "demo-service-secret", "scopes": ["api:read"]}}})",
                   {}, "info");
     if (!vegha::client::get_token("service", {daemon.socket_path().string()})) {
@@ -143,7 +143,8 @@ int main(int argc, char** argv) {
         return 1;
     }
 
-    std::printf("%d round trips each, %u cores\n\n", iterations, std::thread::hardware_concurrency());
+    std::printf("%d round trips each, %u cores\n\n", iterations,
+                std::thread::hardware_concurrency());
     print("raw Unix socket, 128 B -> 1,200 B (floor)", raw_socket_floor(iterations));
     print("cached get_token, 1 caller", cached_token_round_trips(daemon, iterations, 1));
     print("cached get_token, 4 callers", cached_token_round_trips(daemon, iterations, 4));
@@ -159,16 +160,17 @@ int main(int argc, char** argv) {
                                    idp.token_url() +
                                    R"(", "client_id": "demo-service", "client_secret":
                                    "demo-service-secret", "scopes": "api:read",
-                                   "audience": "bench-)" + std::to_string(i) + R"("})";
+                                   "audience": "bench-)" +
+                                   std::to_string(i) + R"("})";
         if (!client.get_token({"", config})) {
             std::fprintf(stderr, "token %d failed\n", i);
             return 1;
         }
     }
     const long after = resident_kib(pid);
-    std::printf("\ndaemon resident memory: %ld KiB with 1 token, %ld KiB with %d (%.1f KiB per "
-                "token)\n",
-                before, after, kDistinctTokens + 1,
-                static_cast<double>(after - before) / kDistinctTokens);
+    std::printf(
+        "\ndaemon resident memory: %ld KiB with 1 token, %ld KiB with %d (%.1f KiB per "
+        "token)\n",
+        before, after, kDistinctTokens + 1, static_cast<double>(after - before) / kDistinctTokens);
     return 0;
 }

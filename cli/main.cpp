@@ -259,10 +259,10 @@ int main(int argc, char** argv) {
 
     auto* login = app.add_subcommand(
         "login", "Log in anew for a profile (browser or device code) and print the token");
-    auto* login_profile =
-        login->add_option("PROFILE", options.profile, "Configured profile name");
-    login->add_option("--inline", options.inline_file,
-                      "File holding an inline profile as a JSON object ('-' for stdin)")
+    auto* login_profile = login->add_option("PROFILE", options.profile, "Configured profile name");
+    login
+        ->add_option("--inline", options.inline_file,
+                     "File holding an inline profile as a JSON object ('-' for stdin)")
         ->type_name("FILE")
         ->excludes(login_profile);
     login->add_option("--format", options.token_format, "token (default), header or json")
@@ -272,8 +272,9 @@ int main(int argc, char** argv) {
         "logout", "Forget a profile's grant in the daemon and revoke it at the provider");
     auto* logout_profile =
         logout->add_option("PROFILE", options.profile, "Configured profile name");
-    logout->add_option("--inline", options.inline_file,
-                       "File holding an inline profile as a JSON object ('-' for stdin)")
+    logout
+        ->add_option("--inline", options.inline_file,
+                     "File holding an inline profile as a JSON object ('-' for stdin)")
         ->type_name("FILE")
         ->excludes(logout_profile);
 

@@ -158,8 +158,7 @@ void print_login_prompt(std::ostream& out, const client::LoginPrompt& prompt) {
 
 void print_logout(std::ostream& out, const std::string& profile,
                   const client::LogoutResult& result) {
-    out << printable(profile) << ": "
-        << (result.forgotten ? "logged out" : "was not logged in");
+    out << printable(profile) << ": " << (result.forgotten ? "logged out" : "was not logged in");
     if (result.revoked) {
         out << "; the provider revoked the grant";
     } else if (!result.revocation_error.empty()) {

@@ -1,9 +1,9 @@
 #include "vegha/client.hpp"
 
+#include <algorithm>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
-#include <algorithm>
 #include <cctype>
 #include <utility>
 
@@ -125,8 +125,8 @@ Result<detail::Answer> Client::Impl::call(
     std::string_view op, const json::object& params, bool interactive,
     const std::function<void(const LoginPrompt&)>& on_prompt) {
     const auto deadline =
-        Clock::now() + (interactive ? std::max(options.timeout, options.login_timeout)
-                                    : options.timeout);
+        Clock::now() +
+        (interactive ? std::max(options.timeout, options.login_timeout) : options.timeout);
     const std::uint64_t id = next_id++;
 
     // The request may carry an inline profile's client secret, the reply a token: both

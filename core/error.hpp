@@ -16,27 +16,27 @@ namespace vegha {
 // Each code has a stable snake_case name that travels over IPC (see proto/PROTOCOL.md);
 // names are never reused for a different meaning.
 enum class Errc {
-    kInvalidRequest = 1,     // a request the broker cannot act on (bad field type, bad value)
-    kMissingField,           // a required profile or request field is absent
-    kUnknownProfile,         // no profile by that name
-    kUnsupportedGrant,       // grant type the broker does not implement
-    kInsecureUrl,            // http:// to a host that is not loopback, or an unusable URL
-    kIdpError,               // the provider answered with an OAuth error (RFC 6749 §5.2)
-    kInvalidTokenResponse,   // the provider's answer is not a usable token response
-    kNetwork,                // resolve, connect, read or write failed
-    kTimeout,                // a deadline passed
-    kTls,                    // TLS handshake or certificate verification failed
-    kLoginRequired,          // only an interactive login can produce a token
-    kUnsupportedVersion,     // protocol version the peer does not speak
-    kUnknownOperation,       // protocol operation the peer does not know
-    kMalformedFrame,         // a frame that is not a JSON object, or truncated
-    kFrameTooLarge,          // a frame over the size cap
-    kPermissionDenied,       // peer of another uid
-    kDaemonUnavailable,      // client side: no daemon is listening
-    kKeystoreLocked,         // the OS keystore is locked and no unlock prompt succeeded
-    kKeystoreUnavailable,    // no usable OS keystore (no session bus, no provider, no answer)
-    kStoreFailed,            // the sealed grant store cannot be read, verified or written
-    kInternal,               // a bug; logged with detail, reported without
+    kInvalidRequest = 1,    // a request the broker cannot act on (bad field type, bad value)
+    kMissingField,          // a required profile or request field is absent
+    kUnknownProfile,        // no profile by that name
+    kUnsupportedGrant,      // grant type the broker does not implement
+    kInsecureUrl,           // http:// to a host that is not loopback, or an unusable URL
+    kIdpError,              // the provider answered with an OAuth error (RFC 6749 §5.2)
+    kInvalidTokenResponse,  // the provider's answer is not a usable token response
+    kNetwork,               // resolve, connect, read or write failed
+    kTimeout,               // a deadline passed
+    kTls,                   // TLS handshake or certificate verification failed
+    kLoginRequired,         // only an interactive login can produce a token
+    kUnsupportedVersion,    // protocol version the peer does not speak
+    kUnknownOperation,      // protocol operation the peer does not know
+    kMalformedFrame,        // a frame that is not a JSON object, or truncated
+    kFrameTooLarge,         // a frame over the size cap
+    kPermissionDenied,      // peer of another uid
+    kDaemonUnavailable,     // client side: no daemon is listening
+    kKeystoreLocked,        // the OS keystore is locked and no unlock prompt succeeded
+    kKeystoreUnavailable,   // no usable OS keystore (no session bus, no provider, no answer)
+    kStoreFailed,           // the sealed grant store cannot be read, verified or written
+    kInternal,              // a bug; logged with detail, reported without
 };
 
 const boost::system::error_category& broker_category() noexcept;

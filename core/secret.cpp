@@ -34,7 +34,9 @@ Secret& Secret::operator=(Secret&& other) noexcept {
     return *this;
 }
 
-Secret::~Secret() { wipe(); }
+Secret::~Secret() {
+    wipe();
+}
 
 void Secret::wipe() noexcept {
     // Clears the whole buffer, not just size() bytes: a moved-from short string has size 0

@@ -93,9 +93,8 @@ std::string render_token_result(const oauth::Token& token) {
     return json::serialize(result);
 }
 
-Broker::Broker(asio::any_io_executor executor, Config config,
-               oauth::HttpClientOptions http_options, oauth::Now now, GrantStorage storage,
-               LoginSettings login)
+Broker::Broker(asio::any_io_executor executor, Config config, oauth::HttpClientOptions http_options,
+               oauth::Now now, GrantStorage storage, LoginSettings login)
     : config_(std::move(config)),
       now_(std::move(now)),
       http_(executor, std::move(http_options)),
@@ -165,9 +164,9 @@ Result<void> Broker::resolve(const json::object& params, Target& target) const {
         }
         const auto it = config_.profiles.find(std::string(name->as_string()));
         if (it == config_.profiles.end()) {
-            return make_error(Errc::kUnknownProfile, "no profile named \"" +
-                                                         std::string(name->as_string()) +
-                                                         "\" is configured");
+            return make_error(
+                Errc::kUnknownProfile,
+                "no profile named \"" + std::string(name->as_string()) + "\" is configured");
         }
         target.profile = &it->second;
         target.key = profile_keys_.at(it->first);
@@ -256,7 +255,8 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
     // arguments are not even computed at the default level.
     const auto level = lease->from_cache ? spdlog::level::debug : spdlog::level::info;
     if (log_->should_log(level)) {
-        const auto left = std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_());
+        const auto left =
+            std::chrono::duration_cast<std::chrono::seconds>(token.expires_at - now_());
         log_->log(level, "{}: token for {} ({} at {}, client {}) {}, expires in {}s, fp {}", tag,
                   target.label(), oauth::grant_type_name(profile.grant),
                   loggable(profile.token_url), profile.client_id.value,
@@ -266,8 +266,7 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
     co_return proto::encode_result(request.id, lease->entry->rendered, lease->from_cache);
 }
 
-asio::awaitable<std::string> Broker::logout(const proto::Request& request,
-                                            const std::string& tag) {
+asio::awaitable<std::string> Broker::logout(const proto::Request& request, const std::string& tag) {
     const auto fail = [&](const Error& error) {
         log_->warn("{}: logout failed: {}: {}", tag, errc_name(error.code), error.message);
         return proto::encode_error(request.id, error);

@@ -4,14 +4,14 @@
 // inline), asks the token service and writes the reply. Everything here runs on the one
 // I/O thread.
 
+#include <spdlog/logger.h>
+
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
-
-#include <spdlog/logger.h>
 
 #include "daemon/config.hpp"
 #include "daemon/login_runner.hpp"

@@ -57,8 +57,8 @@ Result<Config> load_config(const fs::path& path) {
                           path.string() + " is not a JSON object" +
                               (ec ? " (" + ec.message() + ")" : std::string()));
     }
-    auto profiles = oauth::parse_config(root.as_object(),
-                                        oauth::ParseOptions{oauth::process_environment()});
+    auto profiles =
+        oauth::parse_config(root.as_object(), oauth::ParseOptions{oauth::process_environment()});
     if (!profiles) {
         Error e = profiles.error();
         e.message = path.string() + ": " + e.message;
@@ -67,12 +67,12 @@ Result<Config> load_config(const fs::path& path) {
     config.source = path;
     config.profiles = std::move(*profiles);
     if (const auto* store = root.as_object().if_contains("token_store")) {
-        if (!store->is_string() || (store->as_string() != "auto" &&
-                                    store->as_string() != "secret-service" &&
-                                    store->as_string() != "memory")) {
-            return make_error(Errc::kInvalidRequest,
-                              path.string() + ": \"token_store\" must be \"auto\", "
-                                              "\"secret-service\" or \"memory\"");
+        if (!store->is_string() ||
+            (store->as_string() != "auto" && store->as_string() != "secret-service" &&
+             store->as_string() != "memory")) {
+            return make_error(Errc::kInvalidRequest, path.string() +
+                                                         ": \"token_store\" must be \"auto\", "
+                                                         "\"secret-service\" or \"memory\"");
         }
         config.token_store = std::string(store->as_string());
     }

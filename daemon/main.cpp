@@ -1,16 +1,15 @@
 // vegha-brokerd: the per-user token broker daemon.
 
-#include <csignal>
-#include <cstdlib>
-#include <iostream>
-#include <optional>
-#include <string>
-
 #include <CLI/CLI.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
 
 #include "core/log.hpp"
 #include "daemon/broker.hpp"
@@ -51,8 +50,9 @@ TokenStoreSetup open_token_store(boost::asio::any_io_executor io, const std::str
                                  spdlog::logger& log) {
     using namespace vegha;
     if (choice == "memory") {
-        log.info("tokens are kept in memory only (token_store \"memory\"); a restart means "
-                 "asking the provider again");
+        log.info(
+            "tokens are kept in memory only (token_store \"memory\"); a restart means "
+            "asking the provider again");
         return {nullptr, "memory (by configuration)"};
     }
     daemon::KeystoreOptions options;
@@ -64,11 +64,12 @@ TokenStoreSetup open_token_store(boost::asio::any_io_executor io, const std::str
     auto opened = daemon::KeystorePersistence::open(std::move(io), options, oauth::Clock::now);
     if (!opened) {
         const auto& error = opened.error();
-        log.warn("the token store cannot be used, so tokens are kept in memory only and a "
-                 "restart means asking the provider again: {}: {}",
-                 errc_name(error.code), error.message);
-        return {nullptr, "memory only (" + std::string(errc_name(error.code)) + ": " +
-                             error.message + ")"};
+        log.warn(
+            "the token store cannot be used, so tokens are kept in memory only and a "
+            "restart means asking the provider again: {}: {}",
+            errc_name(error.code), error.message);
+        return {nullptr,
+                "memory only (" + std::string(errc_name(error.code)) + ": " + error.message + ")"};
     }
     log.info("tokens are kept in {} ({} grant(s) found)", (*opened)->description(),
              (*opened)->grants_loaded());
@@ -79,9 +80,8 @@ int serve(const Options& options) {
     using namespace vegha;
     auto log = vegha::log::logger("daemon");
 
-    const auto config_path =
-        options.config_path ? std::filesystem::path(*options.config_path)
-                            : daemon::default_config_path();
+    const auto config_path = options.config_path ? std::filesystem::path(*options.config_path)
+                                                 : daemon::default_config_path();
     auto config = daemon::load_config(config_path);
     if (!config) {
         log->error("configuration: {}", config.error().message);
@@ -90,9 +90,9 @@ int serve(const Options& options) {
     for (const auto& warning : config->warnings) {
         log->warn("{}", warning);
     }
-    log->info("{} profile(s) from {}", config->profiles.size(),
-              config->source.empty() ? config_path.string() + " (not found)"
-                                     : config->source.string());
+    log->info(
+        "{} profile(s) from {}", config->profiles.size(),
+        config->source.empty() ? config_path.string() + " (not found)" : config->source.string());
 
     boost::asio::io_context io(1);
     // Opened once the socket is ours, below. Declared here so it outlives the broker that

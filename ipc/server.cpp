@@ -45,9 +45,9 @@ asio::awaitable<IoOutcome> with_deadline(stream_protocol::socket& socket, Operat
         co_return IoOutcome::kDone;
     }
     co_return ec == asio::error::eof || ec == asio::error::connection_reset ||
-                      ec == asio::error::operation_aborted
-                  ? IoOutcome::kClosed
-                  : IoOutcome::kFailed;
+            ec == asio::error::operation_aborted
+        ? IoOutcome::kClosed
+        : IoOutcome::kFailed;
 }
 
 // A steady_timer used as a condition: wait() returns once notify() is called (or at once
@@ -70,8 +70,7 @@ private:
 // The frames a connection has yet to write: interim events and replies, in order. One
 // writer coroutine drains it, so frames never interleave on the socket.
 struct Outbox {
-    explicit Outbox(const asio::any_io_executor& executor)
-        : more(executor), drained(executor) {}
+    explicit Outbox(const asio::any_io_executor& executor) : more(executor), drained(executor) {}
 
     void push(std::string body) {
         if (closing || failed) {
@@ -97,8 +96,12 @@ struct Outbox {
 
 struct Server::Impl : std::enable_shared_from_this<Impl> {
     Impl(asio::any_io_executor ex, std::filesystem::path path, RequestHandler h, ServerOptions o)
-        : executor(ex), socket_path(std::move(path)), handler(std::move(h)), options(o),
-          acceptor(ex), log(vegha::log::logger("ipc")) {}
+        : executor(ex),
+          socket_path(std::move(path)),
+          handler(std::move(h)),
+          options(o),
+          acceptor(ex),
+          log(vegha::log::logger("ipc")) {}
 
     asio::awaitable<void> serve(std::shared_ptr<stream_protocol::socket> socket,
                                 ConnectionInfo info);
@@ -123,10 +126,12 @@ struct Server::Impl : std::enable_shared_from_this<Impl> {
 
 Server::Server(asio::any_io_executor executor, std::filesystem::path socket_path,
                RequestHandler handler, ServerOptions options)
-    : impl_(std::make_shared<Impl>(std::move(executor), std::move(socket_path),
-                                   std::move(handler), options)) {}
+    : impl_(std::make_shared<Impl>(std::move(executor), std::move(socket_path), std::move(handler),
+                                   options)) {}
 
-Server::~Server() { stop(); }
+Server::~Server() {
+    stop();
+}
 
 Result<void> Server::listen() {
     auto lock = SocketLock::acquire(impl_->socket_path);
@@ -215,8 +220,8 @@ asio::awaitable<void> Server::Impl::serve(std::shared_ptr<stream_protocol::socke
     auto self = shared_from_this();
     if (info.peer.uid != ::geteuid()) {
         log->warn("conn {}: refused peer pid {} of uid {}", info.id, info.peer.pid, info.peer.uid);
-        co_await refuse(*socket, make_error(Errc::kPermissionDenied,
-                                            "this broker serves only its own user"));
+        co_await refuse(
+            *socket, make_error(Errc::kPermissionDenied, "this broker serves only its own user"));
     } else {
         // The handler may keep send_event beyond this connection (a login outlives a caller
         // that hung up), so it holds the outbox weakly.
@@ -248,8 +253,7 @@ asio::awaitable<void> Server::Impl::read_requests(stream_protocol::socket& socke
     while (!stopped && !outbox.failed) {
         std::array<unsigned char, proto::kHeaderSize> header{};
         auto outcome = co_await with_deadline(
-            socket, asio::async_read(socket, asio::buffer(header), kNoThrow),
-            options.idle_timeout);
+            socket, asio::async_read(socket, asio::buffer(header), kNoThrow), options.idle_timeout);
         if (outcome == IoOutcome::kTimedOut) {
             log->debug("conn {}: idle, closing", info.id);
         }
@@ -261,8 +265,7 @@ asio::awaitable<void> Server::Impl::read_requests(stream_protocol::socket& socke
         if (size == 0 || size > proto::kMaxFrameSize) {
             const Errc code = size == 0 ? Errc::kMalformedFrame : Errc::kFrameTooLarge;
             log->warn("conn {}: frame of {} bytes refused; closing", info.id, size);
-            refusal = make_error(code, "frame length " + std::to_string(size) +
-                                           " is outside 1.." +
+            refusal = make_error(code, "frame length " + std::to_string(size) + " is outside 1.." +
                                            std::to_string(proto::kMaxFrameSize));
             break;
         }
@@ -280,9 +283,9 @@ asio::awaitable<void> Server::Impl::read_requests(stream_protocol::socket& socke
             reply = co_await handler(std::move(body), info);
         } catch (const std::exception& e) {
             log->error("conn {}: request handler failed: {}", info.id, e.what());
-            reply = proto::encode_error(std::nullopt,
-                                        make_error(Errc::kInternal, "the daemon hit an internal "
-                                                                    "error; see its log"));
+            reply = proto::encode_error(std::nullopt, make_error(Errc::kInternal,
+                                                                 "the daemon hit an internal "
+                                                                 "error; see its log"));
         }
         outbox.push(std::move(reply));
         while (!outbox.frames.empty() && !outbox.failed) {
@@ -338,8 +341,12 @@ void Server::stop() {
     }
 }
 
-std::size_t Server::connection_count() const noexcept { return impl_->connections.size(); }
+std::size_t Server::connection_count() const noexcept {
+    return impl_->connections.size();
+}
 
-const std::filesystem::path& Server::socket_path() const noexcept { return impl_->socket_path; }
+const std::filesystem::path& Server::socket_path() const noexcept {
+    return impl_->socket_path;
+}
 
 }  // namespace vegha::ipc

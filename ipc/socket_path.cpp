@@ -67,8 +67,8 @@ Result<SocketLock> SocketLock::acquire(const fs::path& socket_path) {
     if (socket_path.filename().empty()) {
         return make_error(Errc::kInvalidRequest, "socket path has no file name");
     }
-    const fs::path folder = socket_path.parent_path().empty() ? fs::path(".")
-                                                              : socket_path.parent_path();
+    const fs::path folder =
+        socket_path.parent_path().empty() ? fs::path(".") : socket_path.parent_path();
     if (auto prepared = prepare_folder(folder); !prepared) {
         return prepared.error();
     }

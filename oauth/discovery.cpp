@@ -76,9 +76,9 @@ Result<ProviderMetadata> parse_metadata(const HttpResponse& response, std::strin
     const json::object& document = parsed.as_object();
     const auto* stated = document.if_contains("issuer");
     if (!stated || !stated->is_string() || stated->as_string() != issuer) {
-        return make_error(Errc::kInvalidTokenResponse,
-                          "provider metadata names another issuer than \"" + std::string(issuer) +
-                              "\"");
+        return make_error(
+            Errc::kInvalidTokenResponse,
+            "provider metadata names another issuer than \"" + std::string(issuer) + "\"");
     }
 
     ProviderMetadata metadata;

@@ -16,7 +16,9 @@ std::string form_encode(std::string_view value) {
     return boost::urls::encode(value, boost::urls::unreserved_chars, opts);
 }
 
-FormBody::~FormBody() { OPENSSL_cleanse(body_.data(), body_.size()); }
+FormBody::~FormBody() {
+    OPENSSL_cleanse(body_.data(), body_.size());
+}
 
 void FormBody::add(std::string_view name, std::string_view value) {
     if (!body_.empty()) {

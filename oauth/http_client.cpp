@@ -101,12 +101,13 @@ asio::awaitable<Result<HttpResponse>> exchange(Stream& stream,
                              "the answer from " + target.host + " is larger than " +
                                  std::to_string(body_limit) + " bytes");
     }
-    if (read_ec && read_ec.category() == http::make_error_code(http::error::bad_version).category() &&
+    if (read_ec &&
+        read_ec.category() == http::make_error_code(http::error::bad_version).category() &&
         read_ec != http::error::end_of_stream && read_ec != http::error::partial_message) {
         // The provider was reached but did not speak HTTP: its answer is at fault.
-        co_return make_error(Errc::kInvalidTokenResponse,
-                             "the answer from " + target.host + " is not valid HTTP: " +
-                                 read_ec.message());
+        co_return make_error(
+            Errc::kInvalidTokenResponse,
+            "the answer from " + target.host + " is not valid HTTP: " + read_ec.message());
     }
     if (read_ec) {
         co_return network_error("reading the answer", target, read_ec);
@@ -193,8 +194,8 @@ asio::awaitable<Result<HttpResponse>> HttpClient::send(const HttpRequest& reques
         if (handshake_ec == beast::error::timeout) {
             co_return network_error("the TLS handshake", *target, handshake_ec);
         }
-        co_return make_error(Errc::kTls, "TLS handshake with " + target->host + " failed: " +
-                                             handshake_ec.message());
+        co_return make_error(Errc::kTls, "TLS handshake with " + target->host +
+                                             " failed: " + handshake_ec.message());
     }
     co_return co_await exchange(stream, req, *target, impl_->options.max_body_size);
 }

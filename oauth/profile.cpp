@@ -73,8 +73,9 @@ Result<boost::urls::url> parse_endpoint_url(std::string_view text, std::string_v
     const auto path = parsed->encoded_path();
     if (!path.empty() && path.front() != '/') {
         return make_error(Errc::kInvalidRequest,
-                          "\"" + std::string(field) + "\" has a host this broker cannot read "
-                          "safely (a name that begins like an IP address?)");
+                          "\"" + std::string(field) +
+                              "\" has a host this broker cannot read "
+                              "safely (a name that begins like an IP address?)");
     }
     const auto scheme = parsed->scheme_id();
     if (scheme == boost::urls::scheme::http) {
@@ -85,8 +86,7 @@ Result<boost::urls::url> parse_endpoint_url(std::string_view text, std::string_v
                                   "use https://");
         }
     } else if (scheme != boost::urls::scheme::https) {
-        return make_error(Errc::kInsecureUrl,
-                          "\"" + std::string(field) + "\" must use https://");
+        return make_error(Errc::kInsecureUrl, "\"" + std::string(field) + "\" must use https://");
     }
     if (parsed->has_fragment()) {
         return make_error(Errc::kInvalidRequest,
@@ -208,9 +208,9 @@ Result<GrantType> read_grant(const json::object& object, std::string_view profil
     if (**grant == "authorization_code") {
         return GrantType::kAuthorizationCode;
     }
-    return field_error(Errc::kUnsupportedGrant, profile, "grant",
-                       "is \"" + **grant +
-                           "\"; expected client_credentials, password or authorization_code");
+    return field_error(
+        Errc::kUnsupportedGrant, profile, "grant",
+        "is \"" + **grant + "\"; expected client_credentials, password or authorization_code");
 }
 
 Result<ClientAuth> read_client_auth(const json::object& object, std::string_view profile,
@@ -236,8 +236,7 @@ Result<ClientAuth> read_client_auth(const json::object& object, std::string_view
 }
 
 Result<std::optional<boost::urls::url>> read_url(const json::object& object,
-                                                 std::string_view profile,
-                                                 std::string_view field) {
+                                                 std::string_view profile, std::string_view field) {
     auto text = optional_string(object, profile, field);
     if (!text) {
         return text.error();
@@ -388,9 +387,9 @@ Result<void> check_required(const Profile& p, std::string_view name) {
                            "applies only to the authorization_code grant");
     }
     if (p.client_auth != ClientAuth::kNone && p.client_secret.empty()) {
-        return field_error(Errc::kMissingField, name, "client_secret",
-                           "is required when client_auth is " +
-                               std::string(client_auth_name(p.client_auth)));
+        return field_error(
+            Errc::kMissingField, name, "client_secret",
+            "is required when client_auth is " + std::string(client_auth_name(p.client_auth)));
     }
     return {};
 }
@@ -579,8 +578,8 @@ std::string cache_key(const Profile& p) {
     std::string key;
     append_field(key, grant_type_name(p.grant));
     // A profile that names only its issuer has no token URL yet: the issuer stands in.
-    append_field(key, p.token_url.empty() ? p.issuer.value_or("")
-                                          : std::string(p.token_url.buffer()));
+    append_field(key,
+                 p.token_url.empty() ? p.issuer.value_or("") : std::string(p.token_url.buffer()));
     append_field(key, p.client_id.value);
     append_field(key, p.scopes.to_string());
     append_field(key, p.username);

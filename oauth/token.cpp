@@ -62,11 +62,16 @@ std::optional<Fields> fields_from_json(std::string_view body) {
         return std::nullopt;
     }
     const json::object& o = parsed.as_object();
-    Fields f{string_of(o, "access_token"), string_of(o, "token_type"),
-             string_of(o, "refresh_token"), string_of(o, "id_token"),
-             string_of(o, "scope"),        string_of(o, "error"),
-             string_of(o, "error_description"), std::nullopt};
-    if (const auto* expires_in = o.if_contains("expires_in"); expires_in && !expires_in->is_null()) {
+    Fields f{string_of(o, "access_token"),
+             string_of(o, "token_type"),
+             string_of(o, "refresh_token"),
+             string_of(o, "id_token"),
+             string_of(o, "scope"),
+             string_of(o, "error"),
+             string_of(o, "error_description"),
+             std::nullopt};
+    if (const auto* expires_in = o.if_contains("expires_in");
+        expires_in && !expires_in->is_null()) {
         f.expires_in = *expires_in;
     }
     return f;
@@ -176,8 +181,9 @@ Result<Token> parse_token_response(const HttpResponse& response,
         fields = fields_from_json(response.body);
     }
     if (!fields) {
-        return not_a_token_response(response, "the token endpoint's answer is not a token "
-                                              "response");
+        return not_a_token_response(response,
+                                    "the token endpoint's answer is not a token "
+                                    "response");
     }
 
     // RFC 6749 §5.2: an `error` member is a refusal whatever the HTTP status says.
@@ -218,8 +224,8 @@ Result<Token> parse_token_response(const HttpResponse& response,
         seconds = seconds_of(*fields->expires_in);
     }
     if (seconds) {
-        token.lifetime = std::chrono::duration_cast<Clock::duration>(
-            std::chrono::duration<double>(*seconds));
+        token.lifetime =
+            std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(*seconds));
     } else {
         token.lifetime = context.default_lifetime;
         token.lifetime_assumed = true;

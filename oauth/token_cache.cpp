@@ -11,8 +11,7 @@ bool TokenCache::fresh_enough(const Token& token, Clock::time_point now,
     return token.expires_at - now > Clock::duration(min_ttl) + margin;
 }
 
-std::shared_ptr<const CachedToken> TokenCache::find(const std::string& key,
-                                                    Clock::time_point now,
+std::shared_ptr<const CachedToken> TokenCache::find(const std::string& key, Clock::time_point now,
                                                     std::chrono::seconds min_ttl) const {
     const auto it = entries_.find(key);
     if (it == entries_.end() || !fresh_enough(it->second->token, now, min_ttl)) {
@@ -35,10 +34,11 @@ void TokenCache::put(const std::string& key, std::shared_ptr<const CachedToken> 
 }
 
 void TokenCache::evict(Clock::time_point now) {
-    std::erase_if(entries_, [now](const auto& item) { return item.second->token.expires_at <= now; });
+    std::erase_if(entries_,
+                  [now](const auto& item) { return item.second->token.expires_at <= now; });
     while (entries_.size() > capacity_) {
-        const auto soonest = std::min_element(
-            entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
+        const auto soonest =
+            std::min_element(entries_.begin(), entries_.end(), [](const auto& a, const auto& b) {
                 return a.second->token.expires_at < b.second->token.expires_at;
             });
         entries_.erase(soonest);

@@ -44,7 +44,9 @@ bool is_dead_grant(const Error& e) {
             e.idp_error == "invalid_token");
 }
 
-std::shared_ptr<spdlog::logger> service_log() { return vegha::log::logger("oauth"); }
+std::shared_ptr<spdlog::logger> service_log() {
+    return vegha::log::logger("oauth");
+}
 
 }  // namespace
 
@@ -86,7 +88,9 @@ TokenService::TokenService(asio::any_io_executor executor, TokenClient& client, 
       renderer_(std::move(renderer)),
       options_(std::move(options)) {}
 
-TokenService::~TokenService() { stop(); }
+TokenService::~TokenService() {
+    stop();
+}
 
 void TokenService::stop() {
     stopped_ = true;
@@ -95,7 +99,9 @@ void TokenService::stop() {
     }
 }
 
-std::size_t TokenService::renewals_scheduled() const noexcept { return grants_.size(); }
+std::size_t TokenService::renewals_scheduled() const noexcept {
+    return grants_.size();
+}
 
 void TokenService::touch(const std::string& key) {
     if (const auto it = grants_.find(key); it != grants_.end()) {
@@ -197,8 +203,7 @@ asio::awaitable<Result<std::shared_ptr<const CachedToken>>> TokenService::settle
     co_return renewed.error();
 }
 
-asio::awaitable<Result<Token>> TokenService::renew(const Profile& profile,
-                                                   const std::string& key,
+asio::awaitable<Result<Token>> TokenService::renew(const Profile& profile, const std::string& key,
                                                    const TokenOptions& options,
                                                    const std::shared_ptr<Flight>& flight) {
     std::optional<Token> previous;
@@ -226,9 +231,10 @@ asio::awaitable<Result<Token>> TokenService::renew(const Profile& profile,
         }
         // The grant is gone for good: forget it everywhere so nobody tries it again, then
         // obtain a new one below if that needs no person.
-        service_log()->info("the provider no longer accepts the refresh token ({}); a new "
-                            "grant is needed",
-                            refreshed.error().idp_error);
+        service_log()->info(
+            "the provider no longer accepts the refresh token ({}); a new "
+            "grant is needed",
+            refreshed.error().idp_error);
         co_await forget(key);
     }
 
@@ -247,8 +253,7 @@ asio::awaitable<Result<Token>> TokenService::renew(const Profile& profile,
     }
     // Named, not a temporary in the co_await expression: GCC 12 destroys such temporaries
     // twice.
-    const LoginRequest request{profile,
-                               [flight](const LoginPrompt& p) { flight->announce(p); }};
+    const LoginRequest request{profile, [flight](const LoginPrompt& p) { flight->announce(p); }};
     auto login = options_.login(request);
     Result<Token> token = co_await std::move(login);
     co_return token;

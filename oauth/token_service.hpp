@@ -93,7 +93,7 @@ struct RenewalPolicy {
 struct TokenServiceOptions {
     RenewalPolicy renewal = {};
     GrantPersistence* persistence = nullptr;  // null: memory only
-    LoginRunner login = {};                    // empty: logins are not available
+    LoginRunner login = {};                   // empty: logins are not available
 };
 
 class TokenService {
@@ -149,8 +149,9 @@ private:
                                                 const std::shared_ptr<Flight>& flight);
     boost::asio::awaitable<Result<Token>> with_retries(const Profile& profile,
                                                        const Token* previous);
-    boost::asio::awaitable<Result<std::shared_ptr<const CachedToken>>> adopt(
-        const Profile& profile, const std::string& key, Token& token);
+    boost::asio::awaitable<Result<std::shared_ptr<const CachedToken>>> adopt(const Profile& profile,
+                                                                             const std::string& key,
+                                                                             Token& token);
     boost::asio::awaitable<void> renew_in_background(std::string key);
     void schedule_renewal(const Profile& profile, const std::string& key, const Token& token);
     void touch(const std::string& key);

@@ -214,8 +214,8 @@ Result<Reply> decode_reply(std::string_view body) {
             return make_error(Errc::kMalformedFrame, "error reply has no \"error\" object");
         }
         const json::object& e = error->as_object();
-        Error out = make_error(errc_from_name(string_member(e, "code")),
-                               string_member(e, "message"));
+        Error out =
+            make_error(errc_from_name(string_member(e, "code")), string_member(e, "message"));
         out.idp_error = string_member(e, "error");
         out.idp_error_description = string_member(e, "error_description");
         if (const auto* status = e.if_contains("http_status"); status && status->is_int64()) {

@@ -4,8 +4,8 @@
 // reply encoders shared by the daemon and the client library. proto/PROTOCOL.md is the
 // specification; this header follows it.
 
-#include <boost/json/object.hpp>
 #include <array>
+#include <boost/json/object.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <optional>

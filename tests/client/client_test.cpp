@@ -590,9 +590,8 @@ TEST(ClientLogin, LoginAsksForANewLoginAndReturnsItsToken) {
 TEST(ClientLogout, DecodesWhatTheDaemonForgotAndRevoked) {
     FakeDaemon daemon([](const json::object& request) {
         return Response{result_frame(
-            request_id(request),
-            R"({"forgotten":true,"revoked":false,"revocation_error":)"
-            R"({"code":"network_error","message":"connection refused"}})")};
+            request_id(request), R"({"forgotten":true,"revoked":false,"revocation_error":)"
+                                 R"({"code":"network_error","message":"connection refused"}})")};
     });
     Client client(options_for(daemon));
 

@@ -71,8 +71,7 @@ TEST_F(CliTest, JsonFormatReportsACacheHit) {
 TEST_F(CliTest, InlineProfileFromAFile) {
     TempDir dir;
     const auto path = dir.path() / "profile.json";
-    std::ofstream(path) << R"({"grant": "client_credentials", "token_url": ")" +
-                               idp_->token_url() +
+    std::ofstream(path) << R"({"grant": "client_credentials", "token_url": ")" + idp_->token_url() +
                                R"(", "client_id": "demo-service-post", "client_secret": ")" +
                                kPostSecret + R"(", "client_auth": "client_secret_post"})";
     auto result = vegha_token({"get", "--inline", path.string()});
@@ -100,8 +99,8 @@ TEST_F(CliTest, UnreachableProviderExitsWithSeven) {
 TEST_F(CliTest, NoDaemonExitsWithThree) {
     TempDir dir;
     auto result = run_command(ProcessOptions{
-        .argv = {token_cli_path().string(), "--socket", (dir.path() / "none.sock").string(),
-                 "get", "service"},
+        .argv = {token_cli_path().string(), "--socket", (dir.path() / "none.sock").string(), "get",
+                 "service"},
     });
     EXPECT_EQ(result.exit_code, 3);
     EXPECT_NE(result.err.find("daemon_unavailable"), std::string::npos) << result.err;

@@ -198,13 +198,12 @@ TEST_F(DaemonTest, AnotherUserIsRefusedEvenWhenTheSocketIsReachable) {
     // own peer check must still refuse it.
     fs::permissions(daemon_.socket_path().parent_path(), fs::perms::all);
     fs::permissions(daemon_.socket_path(), fs::perms::all);
-    fs::permissions(daemon_.folder(), fs::perms::owner_all | fs::perms::others_exec |
-                                          fs::perms::group_exec);
+    fs::permissions(daemon_.folder(),
+                    fs::perms::owner_all | fs::perms::others_exec | fs::perms::group_exec);
 
     constexpr uid_t kNobody = 65534;
     auto result = run_command(ProcessOptions{
-        .argv = {token_cli_path().string(), "--socket", daemon_.socket_path().string(),
-                 "status"},
+        .argv = {token_cli_path().string(), "--socket", daemon_.socket_path().string(), "status"},
         .uid = kNobody,
     });
     EXPECT_NE(result.exit_code, 0);

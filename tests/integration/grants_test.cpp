@@ -24,8 +24,8 @@ protected:
     void SetUp() override { daemon_ = std::make_unique<Daemon>(demo_config(*idp_), demo_env()); }
 
     client::Client client() {
-        return client::Client(client::ClientOptions{daemon_->socket_path().string(),
-                                                    std::chrono::seconds(30)});
+        return client::Client(
+            client::ClientOptions{daemon_->socket_path().string(), std::chrono::seconds(30)});
     }
 
     client::Result<client::AccessToken> get(const std::string& profile,
@@ -250,8 +250,8 @@ TEST_F(GrantsTest, ListAndStatusDescribeProfilesWithoutSecrets) {
 
 TEST_F(GrantsTest, NoSecretOrTokenEverReachesTheLog) {
     std::vector<std::string> issued;
-    for (const char* profile : {"service", "service-post", "spaced-client", "alice",
-                                "alice-confidential"}) {
+    for (const char* profile :
+         {"service", "service-post", "spaced-client", "alice", "alice-confidential"}) {
         auto token = get(profile);
         ASSERT_TRUE(token) << profile;
         issued.push_back(token->access_token);

@@ -24,8 +24,7 @@ using std::chrono::seconds;
 constexpr int kLifetimeSeconds = 4;
 
 std::int64_t unix_now() {
-    return std::chrono::duration_cast<seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
+    return std::chrono::duration_cast<seconds>(std::chrono::system_clock::now().time_since_epoch())
         .count();
 }
 

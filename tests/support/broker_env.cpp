@@ -17,15 +17,21 @@ namespace vegha::test {
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-fs::path source_dir() { return VEGHA_SOURCE_DIR; }
-fs::path brokerd_path() { return VEGHA_BROKERD_PATH; }
-fs::path token_cli_path() { return VEGHA_TOKEN_CLI_PATH; }
+fs::path source_dir() {
+    return VEGHA_SOURCE_DIR;
+}
+fs::path brokerd_path() {
+    return VEGHA_BROKERD_PATH;
+}
+fs::path token_cli_path() {
+    return VEGHA_TOKEN_CLI_PATH;
+}
 
 DemoIdp::DemoIdp(Options options) {
     const fs::path ready = dir_.path() / "ready.json";
     process_ = std::make_unique<Process>(ProcessOptions{
-        .argv = {"/usr/bin/env", "node", (source_dir() / "idp" / "demo-idp.mjs").string(),
-                 "--port", "0", "--ready-file", ready.string(), "--access-token-ttl",
+        .argv = {"/usr/bin/env", "node", (source_dir() / "idp" / "demo-idp.mjs").string(), "--port",
+                 "0", "--ready-file", ready.string(), "--access-token-ttl",
                  std::to_string(options.access_token_ttl), "--refresh-token-ttl",
                  std::to_string(options.refresh_token_ttl)},
         .stderr_path = dir_.path() / "idp.log",
@@ -60,9 +66,9 @@ Daemon::Daemon(const std::string& config_json, DaemonOptions options) {
     }
     fs::permissions(config, fs::perms::owner_read | fs::perms::owner_write);
     socket_ = dir_.path() / "run" / "broker.sock";
-    std::vector<std::string> argv = {brokerd_path().string(), "--config", config.string(),
-                                     "--socket", socket_.string(), "--log-level",
-                                     options.log_level};
+    std::vector<std::string> argv = {
+        brokerd_path().string(), "--config",    config.string(),  "--socket",
+        socket_.string(),        "--log-level", options.log_level};
     if (options.token_store) {
         argv.insert(argv.end(), {"--token-store", *options.token_store});
     }

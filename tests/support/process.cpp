@@ -84,9 +84,13 @@ Process::Process(ProcessOptions options) {
     }
 }
 
-Process::~Process() { stop(); }
+Process::~Process() {
+    stop();
+}
 
-bool Process::running() { return !wait(std::chrono::milliseconds(0)); }
+bool Process::running() {
+    return !wait(std::chrono::milliseconds(0));
+}
 
 void Process::signal(int sig) {
     if (pid_ > 0 && !status_) {

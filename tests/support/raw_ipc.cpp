@@ -45,7 +45,9 @@ void RawConnection::send_frame(std::string_view body) {
     send_raw(std::string(header, 4) + std::string(body));
 }
 
-void RawConnection::shutdown_write() { ::shutdown(fd_, SHUT_WR); }
+void RawConnection::shutdown_write() {
+    ::shutdown(fd_, SHUT_WR);
+}
 
 bool RawConnection::read_exact(char* out, std::size_t size,
                                std::chrono::steady_clock::time_point until) {
@@ -79,8 +81,7 @@ std::optional<std::string> RawConnection::read_frame(std::chrono::milliseconds d
     if (!read_exact(reinterpret_cast<char*>(header), 4, until)) {
         return std::nullopt;
     }
-    const std::uint32_t size = (std::uint32_t{header[0]} << 24) |
-                               (std::uint32_t{header[1]} << 16) |
+    const std::uint32_t size = (std::uint32_t{header[0]} << 24) | (std::uint32_t{header[1]} << 16) |
                                (std::uint32_t{header[2]} << 8) | header[3];
     std::string body(size, '\0');
     if (!read_exact(body.data(), size, until)) {

@@ -29,8 +29,8 @@ public:
 
     // The next frame's body; nullopt when the daemon closed the connection or sent nothing
     // before the deadline (closed_by_peer() tells which).
-    std::optional<std::string> read_frame(std::chrono::milliseconds deadline =
-                                              std::chrono::seconds(10));
+    std::optional<std::string> read_frame(
+        std::chrono::milliseconds deadline = std::chrono::seconds(10));
     bool closed_by_peer() const { return closed_; }
 
 private:

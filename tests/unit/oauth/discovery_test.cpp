@@ -48,7 +48,8 @@ TEST(ParseMetadata, ReadsTheEndpointsAndMethods) {
 
 TEST(ParseMetadata, RefusesADocumentForAnotherIssuer) {
     auto metadata = parse_metadata(
-        json_response(R"({"issuer":"https://evil.example","token_endpoint":"https://evil.example/t"})"),
+        json_response(
+            R"({"issuer":"https://evil.example","token_endpoint":"https://evil.example/t"})"),
         "https://idp.example");
 
     ASSERT_FALSE(metadata);
@@ -65,9 +66,10 @@ TEST(ParseMetadata, RefusesAPlainHttpEndpointOnARemoteHost) {
 }
 
 TEST(ParseMetadata, ReportsGarbageWithoutEchoingIt) {
-    auto metadata = parse_metadata(
-        HttpResponse{200, "text/html", "<html>eyJhbGciOiJSUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0</html>"},
-        "https://idp.example");
+    auto metadata =
+        parse_metadata(HttpResponse{200, "text/html",
+                                    "<html>eyJhbGciOiJSUzI1NiJ9eyJzdWIiOiIxMjM0NTY3ODkwIn0</html>"},
+                       "https://idp.example");
 
     ASSERT_FALSE(metadata);
     EXPECT_EQ(metadata.error().message.find("eyJhbGciOiJSUzI1NiJ9"), std::string::npos);
@@ -92,9 +94,9 @@ TEST(Discovery, FetchesOnceAndCachesPerIssuer) {
         if (request.target != "/.well-known/openid-configuration") {
             return test::answer(404, "text/plain", "not here");
         }
-        return test::answer(200, "application/json",
-                             R"({"issuer":")" + issuer + R"(","token_endpoint":")" + issuer +
-                                 R"(/token"})");
+        return test::answer(
+            200, "application/json",
+            R"({"issuer":")" + issuer + R"(","token_endpoint":")" + issuer + R"(/token"})");
     });
     issuer = "http://127.0.0.1:" + std::to_string(server.port());
     boost::asio::io_context io;

@@ -648,8 +648,8 @@ TEST(ParseLoginFields, RefusesABrowserCommandWhereProgramsMayNotBeNamed) {
 
 TEST(ParseLoginFields, RefusesInsecureDeviceAndRevocationEndpoints) {
     for (const char* field : {"device_authorization_url", "revocation_url"}) {
-        auto profile = parse_code_profile(std::string(", \"") + field +
-                                          R"(": "http://idp.example/x")");
+        auto profile =
+            parse_code_profile(std::string(", \"") + field + R"(": "http://idp.example/x")");
 
         ASSERT_FALSE(profile) << field;
         EXPECT_EQ(profile.error().code, Errc::kInsecureUrl) << field;
@@ -675,8 +675,7 @@ TEST(ParseLoginFields, KeepsALoopbackIssuerAsWritten) {
 
 TEST(ParseLoginFields, RefusesALoginTimeoutOutsideOneSecondToOneDay) {
     for (const char* seconds : {"0", "86401", "\"300\""}) {
-        auto profile =
-            parse_code_profile(std::string(R"(, "login_timeout_seconds": )") + seconds);
+        auto profile = parse_code_profile(std::string(R"(, "login_timeout_seconds": )") + seconds);
 
         ASSERT_FALSE(profile) << seconds;
         EXPECT_TRUE(contains(profile.error().message, "login_timeout_seconds")) << seconds;

@@ -2,10 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
-#include <algorithm>
 #include <functional>
 #include <optional>
 #include <set>
@@ -65,13 +65,13 @@ protected:
     explicit TokenServiceTest(TestHttpServer::Handler handler = numbered_token,
                               TokenServiceOptions options = {.renewal = {.attempts = 1}})
         : server_(std::move(handler)),
-          service_(io_.get_executor(), client_, [this] { return now_; },
-                   [this](const Token& token) {
-                       ++renders_;
-                       return R"({"access_token":")" + std::string(token.access_token.reveal()) +
-                              "\"}";
-                   },
-                   std::move(options)) {}
+          service_(
+              io_.get_executor(), client_, [this] { return now_; },
+              [this](const Token& token) {
+                  ++renders_;
+                  return R"({"access_token":")" + std::string(token.access_token.reveal()) + "\"}";
+              },
+              std::move(options)) {}
 
     Profile profile(std::string_view scopes = "read write") const {
         return profile_for(server_.url(), scopes);
@@ -421,7 +421,8 @@ std::string form_value(const ReceivedRequest& request, std::string_view name) {
 // A password profile (public client) for the scripted provider.
 Profile password_profile(const std::string& url) {
     const std::string text = R"({"grant":"password","client_id":"cli","username":"alice",
-        "password":"pw","token_url":")" + url + R"(","scopes":"openid offline_access"})";
+        "password":"pw","token_url":")" +
+                             url + R"(","scopes":"openid offline_access"})";
     return parse_profile(boost::json::parse(text).as_object(), "me", {}).value();
 }
 
@@ -510,7 +511,8 @@ TEST_F(RotatingProviderTest, UsesTheRotatedRefreshTokenNextTime) {
 TEST_F(RotatingProviderTest, ADeadGrantForABrowserLoginAsksForALogin) {
     const std::string text = R"({"grant":"authorization_code","client_id":"app",
         "authorization_url":"https://idp.example/auth","redirect_uri":"http://127.0.0.1/cb",
-        "token_url":")" + server_.url() + "\"}";
+        "token_url":")" + server_.url() +
+                             "\"}";
     const Profile code = parse_profile(boost::json::parse(text).as_object(), "app", {}).value();
 
     // Nobody can log in here: a non-interactive caller learns that at once.
@@ -559,9 +561,9 @@ TEST_F(DeadProviderTest, GivesUpAfterTheLastAttempt) {
 class ForbiddingProviderTest : public TokenLifecycleTest {
 protected:
     ForbiddingProviderTest()
-        : TokenLifecycleTest({token_answer("<html><body>Forbidden by proxy</body></html>",
-                                           "text/html", 403)},
-                             {.attempts = 3, .backoff = milliseconds(10)}) {}
+        : TokenLifecycleTest(
+              {token_answer("<html><body>Forbidden by proxy</body></html>", "text/html", 403)},
+              {.attempts = 3, .backoff = milliseconds(10)}) {}
 };
 
 TEST_F(ForbiddingProviderTest, DoesNotRetryAClientError) {

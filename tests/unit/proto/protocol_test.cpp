@@ -416,7 +416,8 @@ TEST(DecodeReply, RejectsGarbage) {
 TEST(LoginPromptEvent, CarriesTheRequestIdAndOnlyTheMembersThatAreKnown) {
     const std::string body = encode_login_prompt(7, {.url = "https://idp.example/auth?x=1"});
 
-    EXPECT_EQ(body, R"({"v":1,"id":7,"event":"login_prompt","url":"https://idp.example/auth?x=1"})");
+    EXPECT_EQ(body,
+              R"({"v":1,"id":7,"event":"login_prompt","url":"https://idp.example/auth?x=1"})");
 }
 
 TEST(LoginPromptEvent, DecodesBackToWhatWasEncoded) {
@@ -441,10 +442,9 @@ TEST(DecodeEvent, TakesAnyFrameWithAnEventAndNoOkAsAnEvent) {
 }
 
 TEST(DecodeEvent, LeavesRepliesAndGarbageToDecodeReply) {
-    for (const char* body :
-         {R"({"v":1,"id":1,"ok":true,"result":{"scope":"\"event\""}})",
-          R"({"v":1,"id":1,"ok":true,"event":"x","result":{}})", R"({"event":3})",
-          "not json \"event\"", ""}) {
+    for (const char* body : {R"({"v":1,"id":1,"ok":true,"result":{"scope":"\"event\""}})",
+                             R"({"v":1,"id":1,"ok":true,"event":"x","result":{}})",
+                             R"({"event":3})", "not json \"event\"", ""}) {
         EXPECT_FALSE(decode_event(body)) << body;
     }
 }
