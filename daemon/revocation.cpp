@@ -2,6 +2,7 @@
 
 #include "oauth/form.hpp"
 #include "oauth/token.hpp"
+#include "oauth/token_client.hpp"
 
 namespace vegha::daemon {
 
@@ -15,27 +16,8 @@ Result<oauth::HttpRequest> build_revocation_request(const oauth::Profile& profil
     form.add("token_type_hint",
              kind == TokenKind::kRefreshToken ? "refresh_token" : "access_token");
 
-    oauth::HttpRequest request;
     // RFC 7009 §2.1: the client authenticates as it does at the token endpoint.
-    switch (profile.client_auth) {
-        case oauth::ClientAuth::kBasic:
-            request.authorization =
-                oauth::basic_authorization(profile.client_id.value, profile.client_secret);
-            break;
-        case oauth::ClientAuth::kPost:
-            form.add("client_id", profile.client_id.value);
-            form.add("client_secret", profile.client_secret.reveal());
-            break;
-        case oauth::ClientAuth::kNone:
-            form.add("client_id", profile.client_id.value);
-            break;
-    }
-    request.method = oauth::HttpRequest::Method::kPost;
-    request.url = *profile.revocation_url;
-    request.content_type = "application/x-www-form-urlencoded";
-    request.body = form.finish();
-    request.timeout = profile.timeout;
-    return request;
+    return oauth::authenticated_post(profile, form, *profile.revocation_url);
 }
 
 boost::asio::awaitable<Result<void>> revoke_token(oauth::HttpClient& http,
