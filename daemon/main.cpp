@@ -133,9 +133,23 @@ int serve(const Options& options) {
         storage.describe = [reason = token_store.memory_reason] { return reason; };
     }
 
+    oauth::HttpClientOptions http_options;
+    http_options.ca_file = options.ca_file;
+    http_options.proxy = oauth::ProxySettings::from_environment();
+    if (!http_options.proxy.https_proxy.empty()) {
+        auto proxy = oauth::parse_proxy_url(http_options.proxy.https_proxy);
+        if (!proxy) {
+            log->error("{}", proxy.error().message);
+            return 1;
+        }
+        // The proxy URL may carry credentials: only its host and port are logged.
+        log->info("HTTPS to providers goes through the proxy at {}{}",
+                  std::string(proxy->encoded_host_and_port()),
+                  http_options.proxy.no_proxy.empty() ? "" : " (except no_proxy hosts)");
+    }
     try {
-        broker.emplace(io.get_executor(), std::move(*config),
-                       oauth::HttpClientOptions{options.ca_file}, oauth::Clock::now,
+        broker.emplace(io.get_executor(), std::move(*config), std::move(http_options),
+                       oauth::Clock::now,
                        std::move(storage),
                        daemon::LoginSettings{daemon::split_command(options.browser_command)});
     } catch (const std::exception& e) {

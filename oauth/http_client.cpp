@@ -12,6 +12,8 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <boost/url/parse.hpp>
+#include <cstdlib>
 #include <stdexcept>
 #include <variant>
 
@@ -120,7 +122,100 @@ asio::awaitable<Result<HttpResponse>> exchange(Stream& stream,
     co_return out;
 }
 
+// Asks the proxy for a tunnel to the target (RFC 9110 §9.3.6); TLS then runs through it
+// end to end, so the proxy sees neither the request nor the certificate check's outcome.
+asio::awaitable<Result<void>> open_tunnel(beast::tcp_stream& stream, const Target& target) {
+    const std::string authority = target.host_header.find(':') == std::string::npos
+                                      ? target.host_header + ":" + target.port
+                                      : target.host_header;
+    http::request<http::empty_body> connect{http::verb::connect, authority, 11};
+    connect.set(http::field::host, authority);
+    auto [write_ec, written] = co_await http::async_write(stream, connect, kNoThrow);
+    if (write_ec) {
+        co_return network_error("asking the proxy for a tunnel", target, write_ec);
+    }
+    beast::flat_buffer buffer;
+    http::response_parser<http::empty_body> parser;
+    parser.skip(true);  // a CONNECT answer has no body (RFC 9110 §9.3.6)
+    auto [read_ec, read] = co_await http::async_read_header(stream, buffer, parser, kNoThrow);
+    if (read_ec) {
+        co_return network_error("reading the proxy's answer", target, read_ec);
+    }
+    if (parser.get().result_int() != 200) {
+        co_return make_error(Errc::kNetwork, "the proxy refused a tunnel to " + authority +
+                                                 ": HTTP " +
+                                                 std::to_string(parser.get().result_int()));
+    }
+    co_return Result<void>();
+}
+
 }  // namespace
+
+ProxySettings ProxySettings::from_environment() {
+    const auto read = [](const char* lower, const char* upper) {
+        const char* value = std::getenv(lower);
+        if (!value || !*value) {
+            value = std::getenv(upper);
+        }
+        return std::string(value ? value : "");
+    };
+    return ProxySettings{read("https_proxy", "HTTPS_PROXY"), read("no_proxy", "NO_PROXY")};
+}
+
+namespace {
+
+bool listed_in_no_proxy(std::string_view host, std::string_view no_proxy) {
+    while (!no_proxy.empty()) {
+        const auto comma = no_proxy.find(',');
+        std::string_view entry = no_proxy.substr(0, comma);
+        no_proxy = comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
+        while (!entry.empty() && entry.front() == ' ') {
+            entry.remove_prefix(1);
+        }
+        while (!entry.empty() && entry.back() == ' ') {
+            entry.remove_suffix(1);
+        }
+        if (const auto colon = entry.rfind(':');
+            colon != std::string_view::npos && entry.find(':') == colon) {
+            entry = entry.substr(0, colon);  // "host:port": the port does not matter here
+        }
+        if (entry.starts_with('.')) {
+            entry.remove_prefix(1);
+        }
+        if (entry.empty()) {
+            continue;
+        }
+        if (entry == "*" || host == entry ||
+            (host.size() > entry.size() && host.ends_with(entry) &&
+             host[host.size() - entry.size() - 1] == '.')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+}  // namespace
+
+Result<std::optional<boost::urls::url>> proxy_for(std::string_view host,
+                                                  const ProxySettings& settings) {
+    if (settings.https_proxy.empty() || is_loopback_host(host) ||
+        listed_in_no_proxy(host, settings.no_proxy)) {
+        return std::optional<boost::urls::url>();
+    }
+    auto proxy = parse_proxy_url(settings.https_proxy);
+    if (!proxy) {
+        return proxy.error();
+    }
+    return std::optional<boost::urls::url>(std::move(*proxy));
+}
+
+Result<boost::urls::url> parse_proxy_url(std::string_view text) {
+    auto proxy = boost::urls::parse_absolute_uri(text);
+    if (!proxy || proxy->scheme_id() != boost::urls::scheme::http || proxy->host().empty()) {
+        return make_error(Errc::kInvalidRequest, "https_proxy must be an http://host:port URL");
+    }
+    return boost::urls::url(*proxy);
+}
 
 struct HttpClient::Impl {
     asio::any_io_executor executor;
@@ -156,24 +251,45 @@ asio::awaitable<Result<HttpResponse>> HttpClient::send(const HttpRequest& reques
     ++requests_sent_;
     const auto deadline = std::chrono::steady_clock::now() + request.timeout;
 
+    // Plain http:// is loopback only, and loopback is never proxied.
+    Result<std::optional<boost::urls::url>> proxy = std::optional<boost::urls::url>();
+    if (target->tls) {
+        proxy = proxy_for(target->host, impl_->options.proxy);
+    }
+    if (!proxy) {
+        co_return proxy.error();
+    }
+    // Through a proxy, the TCP connection goes to the proxy, which resolves the host.
+    Target hop = *target;
+    if (*proxy) {
+        hop.host = (*proxy)->host_address();
+        hop.port = (*proxy)->has_port() ? std::string((*proxy)->port()) : "80";
+    }
+
     // Name resolution has no deadline of its own; it races a timer.
     tcp::resolver resolver(impl_->executor);
     asio::steady_timer timer(impl_->executor, deadline);
-    auto raced = co_await (resolver.async_resolve(target->host, target->port, kNoThrow) ||
+    auto raced = co_await (resolver.async_resolve(hop.host, hop.port, kNoThrow) ||
                            timer.async_wait(kNoThrow));
     if (raced.index() == 1) {
-        co_return make_error(Errc::kTimeout, "timed out resolving " + target->host);
+        co_return make_error(Errc::kTimeout, "timed out resolving " + hop.host);
     }
     auto [resolve_ec, endpoints] = std::get<0>(raced);
     if (resolve_ec) {
-        co_return network_error("resolving the host", *target, resolve_ec);
+        co_return network_error("resolving the host", hop, resolve_ec);
     }
 
     beast::tcp_stream tcp_stream(impl_->executor);
     tcp_stream.expires_at(deadline);
     auto [connect_ec, endpoint] = co_await tcp_stream.async_connect(endpoints, kNoThrow);
     if (connect_ec) {
-        co_return network_error("connecting", *target, connect_ec);
+        co_return network_error("connecting", hop, connect_ec);
+    }
+    if (*proxy) {
+        auto tunnel = co_await open_tunnel(tcp_stream, *target);
+        if (!tunnel) {
+            co_return tunnel.error();
+        }
     }
 
     auto req = build_request(request, *target, impl_->options.user_agent);

@@ -10,18 +10,43 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include <boost/url/url.hpp>
 
 #include "core/error.hpp"
 #include "oauth/http_types.hpp"
 
 namespace vegha::oauth {
 
+// An HTTPS proxy, as curl and most tools read it from the environment: `https_proxy` (or
+// HTTPS_PROXY) names it, `no_proxy` (or NO_PROXY) lists hosts to reach directly.
+struct ProxySettings {
+    std::string https_proxy;  // "http://proxy.example:3128"; empty: no proxy
+    std::string no_proxy;     // "example.com,.internal,10.1.2.3", or "*" for none
+
+    static ProxySettings from_environment();
+};
+
+// The proxy to tunnel through (RFC 9110 §9.3.6 CONNECT) to reach `host`, or nullopt to
+// connect directly: no proxy configured, a loopback host (never proxied), or a host that
+// no_proxy names (exactly, or as a domain suffix). Fails for a proxy URL that is not
+// http://host:port.
+Result<std::optional<boost::urls::url>> proxy_for(std::string_view host,
+                                                  const ProxySettings& settings);
+
+Result<boost::urls::url> parse_proxy_url(std::string_view text);
+
 struct HttpClientOptions {
     // PEM bundle of trusted CAs; empty means the system's default trust store.
     std::string ca_file;
     std::size_t max_body_size = 1024 * 1024;
     std::string user_agent = "vegha-broker/0.1";
+    // HTTPS requests to providers go through this proxy; plain http:// (loopback only)
+    // never does.
+    ProxySettings proxy;
 };
 
 class HttpClient {

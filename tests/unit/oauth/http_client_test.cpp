@@ -1,6 +1,17 @@
 #include "oauth/http_client.hpp"
 
 #include <gtest/gtest.h>
+#include <istream>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/read_until.hpp>
+#include <vector>
+#include <thread>
+#include <mutex>
+#include <array>
+#include <sys/socket.h>
+#include <poll.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -293,6 +304,171 @@ TEST_F(HttpClientTest, TimesOutWhenTheTlsHandshakeIsNeverAnswered) {
 
     ASSERT_FALSE(response);
     EXPECT_EQ(response.error().code, Errc::kTimeout) << response.error().message;
+}
+
+// ---- proxies ----
+
+TEST(ProxyFor, ConnectsDirectlyWithoutAProxy) {
+    auto proxy = proxy_for("idp.example", ProxySettings{});
+    ASSERT_TRUE(proxy);
+    EXPECT_FALSE(*proxy);
+}
+
+TEST(ProxyFor, NeverProxiesLoopback) {
+    const ProxySettings settings{"http://proxy.example:3128", ""};
+    for (const char* host : {"127.0.0.1", "localhost", "::1"}) {
+        auto proxy = proxy_for(host, settings);
+        ASSERT_TRUE(proxy);
+        EXPECT_FALSE(*proxy) << host;
+    }
+}
+
+TEST(ProxyFor, HonoursNoProxyByExactHostAndDomainSuffix) {
+    const ProxySettings settings{"http://proxy.example:3128",
+                                 "login.example, .corp.example,10.1.2.3:443"};
+    const auto proxied = [&](const char* host) { return proxy_for(host, settings).value(); };
+
+    EXPECT_FALSE(proxied("login.example"));
+    EXPECT_FALSE(proxied("idp.corp.example"));
+    EXPECT_FALSE(proxied("corp.example"));
+    EXPECT_FALSE(proxied("10.1.2.3"));
+    ASSERT_TRUE(proxied("evilcorp.example"));
+    EXPECT_EQ(proxied("idp.example")->buffer(), "http://proxy.example:3128");
+}
+
+TEST(ProxyFor, AStarInNoProxyMeansNoProxyAtAll) {
+    auto proxy = proxy_for("idp.example", ProxySettings{"http://proxy.example:3128", "*"});
+    ASSERT_TRUE(proxy);
+    EXPECT_FALSE(*proxy);
+}
+
+TEST(ProxyFor, RefusesAProxyThatIsNotAnHttpUrl) {
+    auto proxy = proxy_for("idp.example", ProxySettings{"socks5://proxy.example:1080", ""});
+    ASSERT_FALSE(proxy);
+    EXPECT_EQ(proxy.error().code, Errc::kInvalidRequest);
+}
+
+// A minimal CONNECT proxy on 127.0.0.1: it records the authority asked for, connects to
+// 127.0.0.1 on that port whatever the host name (so a test can use a name that does not
+// resolve here), answers 200 and relays bytes both ways until either side closes.
+class ConnectProxy {
+public:
+    ConnectProxy() : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~ConnectProxy() {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        io_.stop();
+        thread_.join();
+    }
+
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port());
+    }
+    std::vector<std::string> asked() const {
+        std::lock_guard lock(mutex_);
+        return asked_;
+    }
+
+private:
+    using Socket = boost::asio::ip::tcp::socket;
+
+    void serve() {
+        boost::system::error_code ec;
+        Socket client(io_);
+        acceptor_.accept(client, ec);
+        if (ec) {
+            return;
+        }
+        boost::asio::streambuf head;
+        boost::asio::read_until(client, head, "\r\n\r\n", ec);
+        if (ec) {
+            return;
+        }
+        std::string line;
+        std::istream stream(&head);
+        std::getline(stream, line);  // "CONNECT host:port HTTP/1.1"
+        const auto authority = line.substr(8, line.find(' ', 8) - 8);
+        {
+            std::lock_guard lock(mutex_);
+            asked_.push_back(authority);
+        }
+        const auto port = static_cast<unsigned short>(
+            std::stoi(authority.substr(authority.rfind(':') + 1)));
+        Socket upstream(io_);
+        upstream.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
+        const std::string answer = ec ? "HTTP/1.1 502 Bad Gateway\r\n\r\n"
+                                      : "HTTP/1.1 200 Connection established\r\n\r\n";
+        boost::asio::write(client, boost::asio::buffer(answer), ec);
+        if (ec || !upstream.is_open()) {
+            return;
+        }
+        relay(client, upstream);
+    }
+
+    // Copies both ways with poll() until one side closes.
+    static void relay(Socket& a, Socket& b) {
+        std::array<char, 16384> buffer{};
+        pollfd fds[2] = {{a.native_handle(), POLLIN, 0}, {b.native_handle(), POLLIN, 0}};
+        for (;;) {
+            if (::poll(fds, 2, 5000) <= 0) {
+                return;
+            }
+            for (int i = 0; i < 2; ++i) {
+                if (fds[i].revents == 0) {
+                    continue;
+                }
+                const ssize_t n = ::read(fds[i].fd, buffer.data(), buffer.size());
+                if (n <= 0 || ::send(fds[1 - i].fd, buffer.data(), static_cast<std::size_t>(n),
+                                     MSG_NOSIGNAL) != n) {
+                    return;
+                }
+            }
+        }
+    }
+
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::thread thread_;
+    mutable std::mutex mutex_;
+    std::vector<std::string> asked_;
+};
+
+TEST_F(HttpClientTest, TunnelsHttpsThroughAProxyAndStillVerifiesTheProvider) {
+    const auto identity = test::make_self_signed_identity_with("DNS:idp.test");
+    TestHttpServer server(token_json(), identity);
+    const TempFile ca("proxy_ca.pem", identity.certificate_pem);
+    ConnectProxy proxy;
+    HttpClientOptions options = trusting(ca.path());
+    options.proxy.https_proxy = proxy.url();
+    HttpClient client(io_.get_executor(), options);
+
+    // "idp.test" resolves nowhere here: only the proxy can reach it.
+    auto request = post_to("https://idp.test:" + std::to_string(server.port()) + "/token");
+    auto response = send(client, request);
+
+    ASSERT_TRUE(response) << response.error().message;
+    EXPECT_EQ(response->status, 200u);
+    EXPECT_EQ(proxy.asked(), std::vector<std::string>{"idp.test:" + std::to_string(server.port())});
+    EXPECT_EQ(server.requests(), 1u);
+}
+
+TEST_F(HttpClientTest, AProviderCertificateForAnotherNameFailsThroughTheProxyToo) {
+    const auto identity = test::make_self_signed_identity_with("DNS:other.test");
+    TestHttpServer server(token_json(), identity);
+    const TempFile ca("proxy_other_ca.pem", identity.certificate_pem);
+    ConnectProxy proxy;
+    HttpClientOptions options = trusting(ca.path());
+    options.proxy.https_proxy = proxy.url();
+    HttpClient client(io_.get_executor(), options);
+
+    auto request = post_to("https://idp.test:" + std::to_string(server.port()) + "/token");
+    auto response = send(client, request);
+
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().code, Errc::kTls);
+    EXPECT_EQ(server.requests(), 0u);
 }
 
 }  // namespace

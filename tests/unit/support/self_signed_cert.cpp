@@ -49,6 +49,10 @@ std::string drain(BIO* bio) {
 }  // namespace
 
 TlsIdentity make_self_signed_identity(std::string_view ip_address) {
+    return make_self_signed_identity_with("IP:" + std::string(ip_address));
+}
+
+TlsIdentity make_self_signed_identity_with(const std::string& subject_alt_name) {
     KeyPtr key(EVP_EC_gen("P-256"));
     check(key != nullptr, "EVP_EC_gen");
 
@@ -68,7 +72,7 @@ TlsIdentity make_self_signed_identity(std::string_view ip_address) {
     check(X509_set_issuer_name(cert.get(), name) == 1, "issuer name");
 
     add_extension(cert.get(), NID_basic_constraints, "critical,CA:TRUE");
-    add_extension(cert.get(), NID_subject_alt_name, "IP:" + std::string(ip_address));
+    add_extension(cert.get(), NID_subject_alt_name, subject_alt_name);
     check(X509_sign(cert.get(), key.get(), EVP_sha256()) > 0, "X509_sign");
 
     BioPtr cert_bio(BIO_new(BIO_s_mem()));

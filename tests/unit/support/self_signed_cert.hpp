@@ -17,4 +17,7 @@ struct TlsIdentity {
 // std::runtime_error if OpenSSL fails.
 TlsIdentity make_self_signed_identity(std::string_view ip_address);
 
+// The same for any subjectAltName, such as "DNS:idp.test".
+TlsIdentity make_self_signed_identity_with(const std::string& subject_alt_name);
+
 }  // namespace vegha::test
