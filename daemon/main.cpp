@@ -149,8 +149,7 @@ int serve(const Options& options) {
     }
     try {
         broker.emplace(io.get_executor(), std::move(*config), std::move(http_options),
-                       oauth::Clock::now,
-                       std::move(storage),
+                       oauth::Clock::now, std::move(storage),
                        daemon::LoginSettings{daemon::split_command(options.browser_command)});
     } catch (const std::exception& e) {
         log->error("{}", e.what());

@@ -133,7 +133,7 @@ void apply_metadata(const ProviderMetadata& metadata, Profile& profile) {
 }
 
 boost::asio::awaitable<Result<ProviderMetadata>> Discovery::metadata(
-    const std::string& issuer, const std::chrono::seconds& timeout) {
+    const std::string& issuer, const std::chrono::seconds& timeout, const std::string& ca_file) {
     if (const auto it = cache_.find(issuer);
         it != cache_.end() && now_() - it->second.fetched < max_age_) {
         co_return it->second.metadata;
@@ -148,6 +148,7 @@ boost::asio::awaitable<Result<ProviderMetadata>> Discovery::metadata(
         request.method = HttpRequest::Method::kGet;
         request.url = url;
         request.timeout = timeout;
+        request.ca_file = ca_file;
         auto response = co_await http_.send(request);
         if (!response) {
             co_return response.error();  // unreachable: the other place is on the same host
@@ -166,7 +167,7 @@ boost::asio::awaitable<Result<Profile>> Discovery::complete(const Profile& profi
     if (!needs_discovery(profile)) {
         co_return profile;
     }
-    auto found = co_await metadata(*profile.issuer, profile.timeout);
+    auto found = co_await metadata(*profile.issuer, profile.timeout, profile.ca_file);
     if (!found) {
         Error e = found.error();
         e.message = "discovery for " + *profile.issuer + ": " + e.message;

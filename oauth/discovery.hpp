@@ -51,7 +51,8 @@ public:
         : http_(http), now_(std::move(now)), max_age_(max_age) {}
 
     boost::asio::awaitable<Result<ProviderMetadata>> metadata(const std::string& issuer,
-                                                              const std::chrono::seconds& timeout);
+                                                              const std::chrono::seconds& timeout,
+                                                              const std::string& ca_file);
 
     // A copy of `profile` with its endpoints completed from its issuer's metadata; the
     // profile itself when it names no issuer or lacks nothing.

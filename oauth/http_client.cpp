@@ -14,6 +14,7 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/url/parse.hpp>
 #include <cstdlib>
+#include <map>
 #include <stdexcept>
 #include <variant>
 
@@ -168,7 +169,8 @@ bool listed_in_no_proxy(std::string_view host, std::string_view no_proxy) {
     while (!no_proxy.empty()) {
         const auto comma = no_proxy.find(',');
         std::string_view entry = no_proxy.substr(0, comma);
-        no_proxy = comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
+        no_proxy =
+            comma == std::string_view::npos ? std::string_view() : no_proxy.substr(comma + 1);
         while (!entry.empty() && entry.front() == ' ') {
             entry.remove_prefix(1);
         }
@@ -217,25 +219,54 @@ Result<boost::urls::url> parse_proxy_url(std::string_view text) {
     return boost::urls::url(*proxy);
 }
 
+namespace {
+
+// A TLS client context trusting `ca_file`, or the system's store when it is empty.
+std::unique_ptr<asio::ssl::context> make_tls_context(const std::string& ca_file,
+                                                     boost::system::error_code& ec) {
+    auto tls = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_client);
+    tls->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
+                     asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
+                     asio::ssl::context::no_tlsv1_1);
+    tls->set_verify_mode(asio::ssl::verify_peer);
+    if (ca_file.empty()) {
+        tls->set_default_verify_paths(ec);
+    } else {
+        tls->load_verify_file(ca_file, ec);
+    }
+    return tls;
+}
+
+}  // namespace
+
 struct HttpClient::Impl {
     asio::any_io_executor executor;
     HttpClientOptions options;
-    asio::ssl::context tls{asio::ssl::context::tls_client};
+    std::unique_ptr<asio::ssl::context> tls;
+    // Contexts for profiles that trust their own CA bundle, made on first use.
+    std::map<std::string, std::unique_ptr<asio::ssl::context>, std::less<>> tls_by_ca_file;
+
+    Result<asio::ssl::context*> context_for(const std::string& ca_file) {
+        if (ca_file.empty()) {
+            return tls.get();
+        }
+        if (const auto it = tls_by_ca_file.find(ca_file); it != tls_by_ca_file.end()) {
+            return it->second.get();
+        }
+        boost::system::error_code ec;
+        auto context = make_tls_context(ca_file, ec);
+        if (ec) {
+            return make_error(Errc::kTls,
+                              "cannot load the CA bundle " + ca_file + ": " + ec.message());
+        }
+        return tls_by_ca_file.emplace(ca_file, std::move(context)).first->second.get();
+    }
 };
 
 HttpClient::HttpClient(asio::any_io_executor executor, HttpClientOptions options)
-    : impl_(std::make_unique<Impl>(Impl{std::move(executor), std::move(options)})) {
-    auto& tls = impl_->tls;
-    tls.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
-                    asio::ssl::context::no_tlsv1_1);
-    tls.set_verify_mode(asio::ssl::verify_peer);
+    : impl_(std::make_unique<Impl>(Impl{std::move(executor), std::move(options), {}, {}})) {
     boost::system::error_code ec;
-    if (impl_->options.ca_file.empty()) {
-        tls.set_default_verify_paths(ec);
-    } else {
-        tls.load_verify_file(impl_->options.ca_file, ec);
-    }
+    impl_->tls = make_tls_context(impl_->options.ca_file, ec);
     if (ec) {
         throw std::runtime_error("cannot load trusted CA certificates: " + ec.message());
     }
@@ -297,7 +328,11 @@ asio::awaitable<Result<HttpResponse>> HttpClient::send(const HttpRequest& reques
         co_return co_await exchange(tcp_stream, req, *target, impl_->options.max_body_size);
     }
 
-    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), impl_->tls);
+    auto tls = impl_->context_for(request.ca_file);
+    if (!tls) {
+        co_return tls.error();
+    }
+    beast::ssl_stream<beast::tcp_stream> stream(std::move(tcp_stream), **tls);
     // SNI is for names only (RFC 6066 §3); the certificate is checked against the host
     // either way.
     if (!target->ip_literal &&

@@ -7,14 +7,13 @@
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
+#include <boost/url/url.hpp>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <boost/url/url.hpp>
 
 #include "core/error.hpp"
 #include "oauth/http_types.hpp"

@@ -21,6 +21,8 @@ struct HttpRequest {
     Secret body;
     Secret authorization;
     std::chrono::seconds timeout{30};
+    // A PEM bundle of CAs to trust for this request instead of the client's default.
+    std::string ca_file;
 };
 
 struct HttpResponse {

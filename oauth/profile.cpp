@@ -507,6 +507,12 @@ Result<Profile> parse_profile(const json::object& object, std::string_view name,
     }
     p.password = std::move(*password);
 
+    auto ca_file = optional_string(object, name, "ca_file");
+    if (!ca_file) {
+        return ca_file.error();
+    }
+    p.ca_file = ca_file->value_or("");
+
     auto timeout = read_seconds(object, name, "timeout_seconds", p.timeout);
     auto lifetime = read_seconds(object, name, "default_lifetime_seconds", p.default_lifetime);
     if (!timeout) {

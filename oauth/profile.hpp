@@ -52,6 +52,10 @@ struct Profile {
     std::string username;
     Secret password;
 
+    // A PEM bundle of CAs to trust for this provider instead of the daemon's default (a
+    // company CA, a test provider); empty: the default.
+    std::string ca_file;
+
     // Bounds every exchange with the provider, from resolve to the last byte of the reply.
     std::chrono::seconds timeout{30};
     // Assumed lifetime of a token whose response carries no expires_in.

@@ -25,6 +25,7 @@ HttpRequest authenticated_post(const Profile& profile, FormBody& form,
     request.content_type = "application/x-www-form-urlencoded";
     request.body = form.finish();
     request.timeout = profile.timeout;
+    request.ca_file = profile.ca_file;
     return request;
 }
 

@@ -1,24 +1,24 @@
 #include "oauth/http_client.hpp"
 
 #include <gtest/gtest.h>
-#include <istream>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
-#include <boost/asio/streambuf.hpp>
-#include <boost/asio/read_until.hpp>
-#include <vector>
-#include <thread>
-#include <mutex>
-#include <array>
-#include <sys/socket.h>
 #include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <array>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <istream>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "support/printers.hpp"
 #include "support/run_with_deadline.hpp"
@@ -306,6 +306,37 @@ TEST_F(HttpClientTest, TimesOutWhenTheTlsHandshakeIsNeverAnswered) {
     EXPECT_EQ(response.error().code, Errc::kTimeout) << response.error().message;
 }
 
+TEST_F(HttpClientTest, ARequestMayTrustItsOwnCaBundle) {
+    const auto identity = test::make_self_signed_identity("127.0.0.1");
+    TestHttpServer server(token_json(), identity);
+    const TempFile ca("request_ca.pem", identity.certificate_pem);
+    HttpClient client(io_.get_executor(), {});  // the system's trust store by default
+
+    HttpRequest request = post_to(server.url());
+    auto untrusted = send(client, request);
+    request.ca_file = ca.path();
+    auto trusted = send(client, request);
+
+    ASSERT_FALSE(untrusted);
+    EXPECT_EQ(untrusted.error().code, Errc::kTls);
+    ASSERT_TRUE(trusted) << trusted.error().message;
+    EXPECT_EQ(trusted->status, 200u);
+}
+
+TEST_F(HttpClientTest, AnUnreadableCaBundleIsATlsErrorNamingIt) {
+    const auto identity = test::make_self_signed_identity("127.0.0.1");
+    TestHttpServer server(token_json(), identity);
+    HttpClient client(io_.get_executor(), {});
+
+    HttpRequest request = post_to(server.url());
+    request.ca_file = "/nonexistent/ca.pem";
+    auto response = send(client, request);
+
+    ASSERT_FALSE(response);
+    EXPECT_EQ(response.error().code, Errc::kTls);
+    EXPECT_NE(response.error().message.find("/nonexistent/ca.pem"), std::string::npos);
+}
+
 // ---- proxies ----
 
 TEST(ProxyFor, ConnectsDirectlyWithoutAProxy) {
@@ -394,12 +425,12 @@ private:
             std::lock_guard lock(mutex_);
             asked_.push_back(authority);
         }
-        const auto port = static_cast<unsigned short>(
-            std::stoi(authority.substr(authority.rfind(':') + 1)));
+        const auto port =
+            static_cast<unsigned short>(std::stoi(authority.substr(authority.rfind(':') + 1)));
         Socket upstream(io_);
         upstream.connect({boost::asio::ip::make_address("127.0.0.1"), port}, ec);
-        const std::string answer = ec ? "HTTP/1.1 502 Bad Gateway\r\n\r\n"
-                                      : "HTTP/1.1 200 Connection established\r\n\r\n";
+        const std::string answer =
+            ec ? "HTTP/1.1 502 Bad Gateway\r\n\r\n" : "HTTP/1.1 200 Connection established\r\n\r\n";
         boost::asio::write(client, boost::asio::buffer(answer), ec);
         if (ec || !upstream.is_open()) {
             return;

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "oauth/token_client.hpp"
 #include "support/printers.hpp"
 
 namespace vegha::oauth {
@@ -770,6 +771,17 @@ TEST(CacheKey, DoesNotContainTheCredentials) {
 
     EXPECT_FALSE(contains(key, "very-secret-client-secret"));
     EXPECT_FALSE(contains(key, "very-secret-password"));
+}
+
+TEST(ParseProfile, ReadsACaBundleForTheProvider) {
+    auto profile = parse(R"({"grant":"client_credentials","token_url":"https://i.example/t",
+                             "client_id":"c","client_secret":"s","ca_file":"/etc/corp-ca.pem"})");
+
+    ASSERT_TRUE(profile) << profile.error().message;
+    EXPECT_EQ(profile->ca_file, "/etc/corp-ca.pem");
+    auto request = build_token_request(*profile);
+    ASSERT_TRUE(request);
+    EXPECT_EQ(request->ca_file, "/etc/corp-ca.pem");
 }
 
 }  // namespace
