@@ -88,7 +88,7 @@ Result<Connection> Connection::open(const std::string& path, Clock::time_point d
 
     const auto* raw = reinterpret_cast<const sockaddr*>(&address);
     if (::connect(fd, raw, sizeof(address)) == 0) {
-        return connection;
+        return check_peer(std::move(connection), path);
     }
     const int error = errno;
     // A non-blocking connect interrupted by a signal keeps going in the background, just
@@ -114,6 +114,25 @@ Result<Connection> Connection::open(const std::string& path, Clock::time_point d
     if (so_error != 0) {
         return make_error(kDaemonUnavailable,
                           "cannot connect to the daemon on " + path + ": " + errno_text(so_error));
+    }
+    return check_peer(std::move(connection), path);
+}
+
+// Requests carry secrets (inline profiles) and replies are trusted as tokens, so the
+// daemon must be this user's own: another user could have created the socket first where
+// the folder is shared (/tmp when XDG_RUNTIME_DIR is unset).
+Result<Connection> Connection::check_peer(Connection connection, const std::string& path) {
+    ucred peer{};
+    socklen_t size = sizeof(peer);
+    if (::getsockopt(connection.fd_, SOL_SOCKET, SO_PEERCRED, &peer, &size) != 0 ||
+        size != sizeof(peer)) {
+        return make_error(kPermissionDenied,
+                          "cannot tell who serves " + path + ": " + errno_text(errno));
+    }
+    if (peer.uid != ::geteuid()) {
+        return make_error(kPermissionDenied, "the socket " + path + " is served by uid " +
+                                                 std::to_string(peer.uid) +
+                                                 ", not by you; refusing to talk to it");
     }
     return connection;
 }

@@ -21,6 +21,7 @@ inline constexpr std::string_view kMalformedFrame = "malformed_frame";
 inline constexpr std::string_view kFrameTooLarge = "frame_too_large";
 inline constexpr std::string_view kInvalidRequest = "invalid_request";
 inline constexpr std::string_view kInternalError = "internal_error";
+inline constexpr std::string_view kPermissionDenied = "permission_denied";
 
 Error make_error(std::string_view code, std::string message);
 
@@ -38,6 +39,7 @@ public:
 
     // Fails with daemon_unavailable when nothing accepts on `path`, invalid_request when
     // the path cannot name a Unix socket, timeout when the deadline passes first.
+    // Fails with permission_denied when the socket is served by another user.
     static Result<Connection> open(const std::string& path, Clock::time_point deadline);
 
     bool is_open() const noexcept { return fd_ >= 0; }
@@ -63,6 +65,8 @@ private:
     Result<void> read_exact(char* out, std::size_t size, Clock::time_point deadline,
                             std::size_t& received);
     Result<void> wait_for(short events, Clock::time_point deadline, std::string_view what);
+
+    static Result<Connection> check_peer(Connection connection, const std::string& path);
 
     int fd_ = -1;
 };

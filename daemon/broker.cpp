@@ -73,6 +73,9 @@ Result<oauth::TokenOptions> read_token_options(const json::object& params) {
 
 // The URL as it may appear in a log line: scheme, host and path, never a query.
 std::string loggable(const boost::urls::url& url) {
+    if (url.empty()) {
+        return "(from discovery)";
+    }
     return std::string(url.scheme()) + "://" + std::string(url.encoded_host_and_port()) +
            std::string(url.encoded_path());
 }

@@ -6,6 +6,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <csignal>
+#include <functional>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -106,14 +107,25 @@ int serve(const Options& options) {
 
     // Handlers are in place before the socket appears: a SIGTERM sent as soon as a client
     // can connect must still shut down cleanly.
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](const boost::system::error_code& ec, int signal) {
-        if (!ec) {
+    // SIGHUP must not kill the daemon (its default action would): the configuration is
+    // read once, at start, so the signal is only acknowledged.
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    std::function<void(const boost::system::error_code&, int)> on_signal =
+        [&](const boost::system::error_code& ec, int signal) {
+            if (ec) {
+                return;
+            }
+            if (signal == SIGHUP) {
+                log->warn("SIGHUP received: the configuration is read only at start; restart "
+                          "vegha-brokerd to apply changes");
+                signals.async_wait(on_signal);
+                return;
+            }
             log->info("signal {} received; shutting down", signal);
             server.stop();
             io.stop();
-        }
-    });
+        };
+    signals.async_wait(on_signal);
     if (auto listening = server.listen(); !listening) {
         log->error("{}", listening.error().message);
         return 1;

@@ -208,8 +208,45 @@ TEST_F(DaemonTest, AnotherUserIsRefusedEvenWhenTheSocketIsReachable) {
     });
     EXPECT_NE(result.exit_code, 0);
     EXPECT_NE(result.err.find("permission_denied"), std::string::npos) << result.err;
-    EXPECT_NE(daemon_.log().find("refused peer"), std::string::npos);
+    // Both sides refuse: the client (the daemon is not its user's) and the daemon (the
+    // peer is not its user), which says so in its log.
+    EXPECT_TRUE(wait_until([&] { return daemon_.log().find("refused peer") != std::string::npos; },
+                           std::chrono::seconds(5)));
     EXPECT_TRUE(still_serving(daemon_));
+}
+
+TEST(ClientPeerCheckTest, AClientRefusesASocketServedByAnotherUser) {
+    if (::geteuid() != 0) {
+        GTEST_SKIP() << "needs root to serve a socket as another user";
+    }
+    // Another user's daemon where this user's socket would be: the squatter a shared /tmp
+    // allows. The client must not send it a request (which may carry secrets).
+    constexpr uid_t kNobody = 65534;
+    TempDir dir;
+    fs::permissions(dir.path(), fs::perms::all);
+    const fs::path run = dir.path() / "run";
+    fs::create_directory(run);
+    ASSERT_EQ(::chown(run.c_str(), kNobody, kNobody), 0);
+    const fs::path config = dir.path() / "config.json";
+    std::ofstream(config) << kEmptyConfig;
+    fs::permissions(config, fs::perms::owner_read | fs::perms::others_read);
+    const fs::path socket_path = run / "broker.sock";
+    Process squatter(ProcessOptions{
+        .argv = {brokerd_path().string(), "--config", config.string(), "--socket",
+                 socket_path.string(), "--token-store", "memory"},
+        .env = {{"HOME", dir.path().string()}},
+        .stderr_path = dir.path() / "squatter.log",
+        .uid = kNobody,
+    });
+    ASSERT_TRUE(wait_until([&] { return socket_accepts(socket_path); }, std::chrono::seconds(20)))
+        << read_file(dir.path() / "squatter.log");
+
+    auto result = run_command(ProcessOptions{
+        .argv = {token_cli_path().string(), "--socket", socket_path.string(), "status"},
+    });
+    EXPECT_NE(result.exit_code, 0);
+    EXPECT_NE(result.err.find("permission_denied"), std::string::npos) << result.err;
+    EXPECT_NE(result.err.find("not by you"), std::string::npos) << result.err;
 }
 
 TEST_F(DaemonTest, ASecondDaemonDoesNotStealALiveSocket) {

@@ -76,7 +76,9 @@ TEST_F(LifecycleTest, TokensStayValidAcrossSeveralLifetimesWithRotatingRefreshTo
     while (std::chrono::steady_clock::now() < until) {
         auto token = get("alice");
         ASSERT_TRUE(token) << token.error().code << ": " << token.error().message;
-        EXPECT_GT(token->expires_at, unix_now()) << "a caller saw an expired token";
+        // expires_at is in whole seconds, so a token with under a second left has
+        // expires_at equal to the current second; one past it has expired.
+        EXPECT_GE(token->expires_at, unix_now()) << "a caller saw an expired token";
         tokens.insert(token->access_token);
         from_cache += token->from_cache ? 1 : 0;
         ++calls;
