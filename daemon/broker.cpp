@@ -155,7 +155,7 @@ struct Broker::Target {
     std::string label() const { return profile->name.empty() ? "(inline)" : profile->name; }
 };
 
-Result<void> Broker::resolve(const json::object& params, Target& target) const {
+Result<void> Broker::find_profile(const json::object& params, Target& target) const {
     const auto* name = params.if_contains("profile");
     const auto* inline_config = params.if_contains("config");
     if ((name != nullptr) == (inline_config != nullptr)) {
@@ -192,7 +192,10 @@ Result<void> Broker::resolve(const json::object& params, Target& target) const {
     return {};
 }
 
-asio::awaitable<Result<void>> Broker::discover(Target& target) {
+asio::awaitable<Result<void>> Broker::resolve(const json::object& params, Target& target) {
+    if (auto found = find_profile(params, target); !found) {
+        co_return found.error();
+    }
     // The common case, and the hot path: nothing to discover, nothing copied.
     if (!oauth::needs_discovery(*target.profile)) {
         co_return Result<void>();
@@ -219,12 +222,9 @@ asio::awaitable<std::string> Broker::get_token(const proto::Request& request,
     };
 
     Target target;
-    if (auto resolved = resolve(request.params, target); !resolved) {
+    auto resolved = co_await resolve(request.params, target);
+    if (!resolved) {
         co_return fail(resolved.error());
-    }
-    auto discovered = co_await discover(target);
-    if (!discovered) {
-        co_return fail(discovered.error());
     }
     auto options = read_token_options(request.params);
     if (!options) {
@@ -275,12 +275,9 @@ asio::awaitable<std::string> Broker::logout(const proto::Request& request, const
         return proto::encode_error(request.id, error);
     };
     Target target;
-    if (auto resolved = resolve(request.params, target); !resolved) {
+    auto resolved = co_await resolve(request.params, target);
+    if (!resolved) {
         co_return fail(resolved.error());
-    }
-    auto discovered = co_await discover(target);
-    if (!discovered) {
-        co_return fail(discovered.error());
     }
     auto forgotten = co_await tokens_.forget(target.key);
     if (!forgotten) {

@@ -55,9 +55,12 @@ private:
     boost::asio::awaitable<std::string> logout(const proto::Request& request,
                                                const std::string& tag);
     // The profile a request's "profile" or "config" names, and its cache key.
-    Result<void> resolve(const boost::json::object& params, Target& target) const;
-    // Completes a profile that names only its issuer from the provider's metadata.
-    boost::asio::awaitable<Result<void>> discover(Target& target);
+    // The profile a request names, or the one it carries inline.
+    Result<void> find_profile(const boost::json::object& params, Target& target) const;
+    // find_profile(), then a profile that names only its issuer completed from the
+    // provider's metadata.
+    boost::asio::awaitable<Result<void>> resolve(const boost::json::object& params,
+                                                 Target& target);
     std::string list(const proto::Request& request) const;
     std::string status(const proto::Request& request) const;
 
