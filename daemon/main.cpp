@@ -83,6 +83,13 @@ int serve(const Options& options) {
 
     const auto config_path = options.config_path ? std::filesystem::path(*options.config_path)
                                                  : daemon::default_config_path();
+    // The default file may be absent (profiles can come inline); a file named on the
+    // command line must be there, or a typo would start a daemon that knows no profile.
+    std::error_code exists_error;
+    if (options.config_path && !std::filesystem::exists(config_path, exists_error)) {
+        log->error("configuration: {} does not exist", config_path.string());
+        return 1;
+    }
     auto config = daemon::load_config(config_path);
     if (!config) {
         log->error("configuration: {}", config.error().message);

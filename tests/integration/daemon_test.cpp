@@ -296,6 +296,17 @@ TEST(DaemonStartTest, AStaleSocketFileLeftByACrashIsReplaced) {
         << read_file(dir.path() / "daemon.log");
 }
 
+TEST(DaemonStartTest, AConfigurationFileNamedOnTheCommandLineMustExist) {
+    TempDir dir;
+    const fs::path missing = dir.path() / "confg.json";
+    auto result = run_command(ProcessOptions{
+        .argv = {brokerd_path().string(), "--config", missing.string(), "--socket",
+                 (dir.path() / "broker.sock").string()},
+    });
+    EXPECT_EQ(result.exit_code, 1);
+    EXPECT_NE(result.err.find("does not exist"), std::string::npos) << result.err;
+}
+
 TEST(DaemonStartTest, AnInvalidProfileStopsTheDaemonWithTheFieldNamed) {
     TempDir dir;
     const fs::path config = dir.path() / "config.json";
