@@ -1,16 +1,14 @@
 #include "core/secret.hpp"
 
-#include <openssl/crypto.h>
-#include <openssl/sha.h>
-
-#include <array>
 #include <cstdio>
+
+#include "core/secret_primitives.hpp"
 
 namespace vegha {
 
 Secret::Secret(std::string value) : value_(std::move(value)) {
     // A short string lives inside the object, so moving it leaves the bytes behind.
-    OPENSSL_cleanse(value.data(), value.capacity());
+    detail::secure_wipe(value.data(), value.capacity());
 }
 
 Secret::Secret(Secret&& other) noexcept : value_(std::move(other.value_)) {
@@ -41,23 +39,24 @@ Secret::~Secret() {
 void Secret::wipe() noexcept {
     // Clears the whole buffer, not just size() bytes: a moved-from short string has size 0
     // but keeps its old bytes inline. OPENSSL_cleanse is not optimised away.
-    OPENSSL_cleanse(value_.data(), value_.capacity());
+    detail::secure_wipe(value_.data(), value_.capacity());
     value_.clear();
 }
 
 std::string Secret::fingerprint() const {
-    std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
-    SHA256(reinterpret_cast<const unsigned char*>(value_.data()), value_.size(), digest.data());
-    std::array<char, 9> hex{};
-    for (int i = 0; i < 4; ++i) {
-        std::snprintf(&hex[static_cast<std::size_t>(i) * 2], 3, "%02x", digest[i]);
+    const std::string digest = detail::sha256(value_);
+    std::string hex;
+    for (std::size_t i = 0; i < 4 && i < digest.size(); ++i) {
+        char byte[3];
+        std::snprintf(byte, sizeof(byte), "%02x", static_cast<unsigned char>(digest[i]));
+        hex += byte;
     }
-    return std::string(hex.data(), 8);
+    return hex;
 }
 
 bool operator==(const Secret& a, const Secret& b) noexcept {
     return a.value_.size() == b.value_.size() &&
-           CRYPTO_memcmp(a.value_.data(), b.value_.data(), a.value_.size()) == 0;
+           detail::constant_time_equal(a.value_.data(), b.value_.data(), a.value_.size());
 }
 
 }  // namespace vegha

@@ -31,13 +31,14 @@ ln -sfn /usr/include/boost "$out/include/boost"
 
 sources=(
     core/error.cpp
+    core/secret.cpp
     store/grant_record.cpp
     store/sealed_box.cpp
     store/windows/atomic_file_windows.cpp
     store/windows/credential_vault.cpp
     store/windows/crypto_bcrypt.cpp
     tests/store/windows/credential_test_main.cpp
-    tests/store/windows/secret_without_openssl.cpp
+    tests/store/windows/secret_primitives_windows.cpp
 )
 exe=$out/credential_test.exe
 needs_build=0
